@@ -19,7 +19,7 @@ description:
   - Describes every cluster for the roles, including the etcd members (one per zone).
   - Changes nothing; meant to run once on the controller before any host is touched.
 author:
-  - Thalassa DBaaS team
+  - Thalassa DBaaS team (@thalassa-dbaas)
 options:
   hosts:
     description:
@@ -36,8 +36,10 @@ options:
     required: true
 attributes:
   check_mode:
+    description: Reads only; runs the same in check mode.
     support: full
   diff_mode:
+    description: Changes nothing, so there is nothing to diff.
     support: none
 """
 

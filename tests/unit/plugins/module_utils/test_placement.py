@@ -17,9 +17,9 @@ def host(cluster, *groups):
     return {"cluster": cluster, "groups": [cluster, *groups]}
 
 
-def problems_of(hosts, azs=AZS):
+def problems_of(hosts, azs=None):
     with pytest.raises(PlacementError) as caught:
-        plan_clusters(hosts, azs)
+        plan_clusters(hosts, AZS if azs is None else azs)
     return caught.value.problems
 
 
