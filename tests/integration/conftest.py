@@ -32,7 +32,7 @@ class PlaybookRun:
                 in_recap = True
                 continue
             if in_recap and ":" in line:
-                host, _, rest = line.partition(":")
+                host, _separator, rest = line.partition(":")
                 counters[host.strip()] = {
                     key: int(value) for key, value in (pair.split("=") for pair in rest.split())
                 }
