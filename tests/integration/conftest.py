@@ -6,7 +6,6 @@ Every test here uses the one lab that scripts/test brings up; none starts its ow
 from __future__ import annotations
 
 import copy
-import json
 import os
 import subprocess
 from pathlib import Path
@@ -103,9 +102,10 @@ def host_fingerprint(host: str) -> str:
     return completed.stdout
 
 
-def patroni_cluster(host: str) -> dict:
-    completed = subprocess.run(
-        ["docker", "exec", host, "curl", "-sf", "http://127.0.0.1:8008/cluster"],
-        capture_output=True, text=True, check=True,
-    )
-    return json.loads(completed.stdout)
+@pytest.fixture
+def untouched(lab_inventory_data):
+    """Asserts, after the test body, that no lab host's deployed files changed."""
+    hosts = lab_hosts(lab_inventory_data)
+    before = {host: host_fingerprint(host) for host in hosts}
+    yield
+    assert {host: host_fingerprint(host) for host in hosts} == before

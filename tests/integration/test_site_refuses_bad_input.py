@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import host_fingerprint, lab_hosts, run_playbook
-
-
-@pytest.fixture
-def untouched(lab_inventory_data):
-    """Asserts, after the test body, that no lab host's deployed files changed."""
-    hosts = lab_hosts(lab_inventory_data)
-    before = {host: host_fingerprint(host) for host in hosts}
-    yield
-    assert {host: host_fingerprint(host) for host in hosts} == before
+from conftest import run_playbook
 
 
 def assert_refused_without_change(run, lab_secrets, *expected):
