@@ -16,7 +16,8 @@ from ansible.module_utils.basic import env_fallback
 try:
     import boto3
     from botocore.config import Config
-    from botocore.exceptions import BotoCoreError, ClientError
+    # re-exported: modules catch these through this module
+    from botocore.exceptions import BotoCoreError, ClientError  # pylint: disable=unused-import
 
     HAS_BOTO3 = True
     BOTO3_IMPORT_ERROR = None

@@ -18,7 +18,7 @@ description:
     store supports it, and tags that mark it as managed by the DBaaS for a cluster.
   - With O(state=absent), deletes every object version and delete marker and then the bucket,
     but only when O(confirm_deprovision) equals the bucket's name.
-  - Returns what it found: object, version and delete-marker counts, total bytes, newest object.
+  - Returns what it found, namely object, version and delete-marker counts, total bytes and the newest object.
 author:
   - Thalassa DBaaS team (@thalassa-dbaas)
 requirements:
