@@ -6,6 +6,7 @@ Every test here uses the one lab that scripts/test brings up; none starts its ow
 from __future__ import annotations
 
 import copy
+import shutil
 import os
 import subprocess
 from pathlib import Path
@@ -70,15 +71,20 @@ def lab_secrets(lab_inventory: Path) -> dict:
 
 @pytest.fixture
 def make_inventory(tmp_path: Path, lab_inventory: Path, lab_inventory_data: dict):
-    """Write a variant of the lab inventory; edit(data) changes its hosts.yml content."""
+    """Write a variant of the lab inventory: edit(data) changes its hosts.yml content, and
+    group_vars ({group: {variable: value}}) adds group_vars/<group>.yml files, which (unlike
+    group vars in hosts.yml) take precedence over the lab's group_vars/all."""
 
-    def make(edit) -> Path:
+    def make(edit=None, group_vars: dict | None = None) -> Path:
         data = copy.deepcopy(lab_inventory_data)
-        edit(data)
+        if edit:
+            edit(data)
         directory = tmp_path / "inventory"
         directory.mkdir()
         (directory / "hosts.yml").write_text(yaml.safe_dump(data))
-        (directory / "group_vars").symlink_to(lab_inventory / "group_vars")
+        shutil.copytree(lab_inventory / "group_vars", directory / "group_vars")
+        for group, variables in (group_vars or {}).items():
+            (directory / "group_vars" / f"{group}.yml").write_text(yaml.safe_dump(variables))
         return directory
 
     return make
@@ -93,7 +99,8 @@ def host_fingerprint(host: str) -> str:
     """What a deploy writes on a host: config files' checksums and mtimes, and etcd's data."""
     script = (
         "for f in /etc/patroni/config.yml /etc/patroni/secrets.env /etc/default/etcd "
-        "/etc/systemd/system/patroni.service /etc/postgresql-dbaas/tls/server.crt; do "
+        "/etc/systemd/system/patroni.service /etc/postgresql-dbaas/tls/server.crt "
+        "/etc/barman-cloud/env /etc/barman-cloud/credentials /etc/systemd/system/dbaas-backup.timer; do "
         "[ -e $f ] && stat -c '%n %Y %s' $f && sha256sum $f; done; true"
     )
     completed = subprocess.run(
@@ -109,3 +116,20 @@ def untouched(lab_inventory_data):
     before = {host: host_fingerprint(host) for host in hosts}
     yield
     assert {host: host_fingerprint(host) for host in hosts} == before
+
+
+def docker_exec(host: str, *command: str, user: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    prefix = ["docker", "exec"] + (["-u", user] if user else []) + [host]
+    return subprocess.run(prefix + list(command), capture_output=True, text=True, check=check, timeout=600)
+
+
+def psql(host: str, sql: str) -> str:
+    return docker_exec(host, "psql", "-h", "/var/run/postgresql", "-XAtc", sql, user="postgres").stdout.strip()
+
+
+def cluster_roles(host: str) -> dict[str, str]:
+    """member name -> Patroni role, as the member on `host` sees the cluster."""
+    import json  # pylint: disable=import-outside-toplevel
+
+    answer = json.loads(docker_exec(host, "curl", "-sf", "http://127.0.0.1:8008/cluster").stdout)
+    return {member["name"]: member["role"] for member in answer["members"]}
