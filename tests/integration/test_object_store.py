@@ -15,7 +15,7 @@ import boto3
 import pytest
 import yaml
 
-from conftest import LAB_INVENTORY, run_playbook
+from conftest import LAB_INVENTORY, docker_exec, psql, run_playbook
 
 SERVICE = "arn:aws:iam::123456789012:user/thalassa-lab-dbaas"
 READER = "arn:aws:iam::444455556666:user/analytics"
@@ -217,7 +217,34 @@ def test_deprovision_needs_the_bucket_name_then_deletes_every_version(s3, bucket
     for secret in lab_secrets.values():
         assert str(secret) not in done.output + refused.output
 
+    # solo's own backups go to solo-backups, not to the bucket deleted here: left alone
+    assert psql("thalassa-lab-pg4", "SHOW archive_command") == "/usr/local/bin/dbaas-wal-archive %p"
+
     again = run_playbook("deprovision_object_store", LAB_INVENTORY, *target, "-e", f"confirm_deprovision={bucket_name}")
     assert again.rc == 0, again.output
     assert "does not exist: nothing to deprovision" in again.output
     assert all(counters["changed"] == 0 for counters in again.recap().values())
+
+
+def test_deprovisioning_a_cluster_bucket_detaches_its_backups_and_site_attaches_a_new_one(s3, lab_secrets):
+    solo = "thalassa-lab-pg4"
+    done = run_playbook(
+        "deprovision_object_store", LAB_INVENTORY, "-e", "deprovision_cluster=solo", "-e", "confirm_deprovision=solo-backups"
+    )
+    assert done.rc == 0, done.output
+    assert "solo-backups" not in [bucket["Name"] for bucket in s3.list_buckets()["Buckets"]]
+    assert psql(solo, "SHOW archive_command") == "/bin/true"
+    timers = docker_exec(solo, "systemctl", "list-timers", "--all", "--no-pager").stdout
+    assert "dbaas-backup" not in timers
+    assert docker_exec(solo, "test", "-e", "/etc/barman-cloud/credentials", check=False).returncode == 1
+    # PostgreSQL keeps nothing waiting for an archive that is gone
+    psql(solo, "SELECT pg_switch_wal()")
+    assert docker_exec(solo, "sh", "-c", "sleep 3; ls /var/lib/postgresql/15/solo/pg_wal/archive_status | grep -c ready || true").stdout.strip() == "0"
+
+    reattached = run_playbook("site", LAB_INVENTORY)
+    assert reattached.rc == 0, reattached.output
+    assert psql(solo, "SHOW archive_command") == "/usr/local/bin/dbaas-wal-archive %p"
+    listed = json.loads(docker_exec(solo, "/usr/local/bin/dbaas-backup-list", user="postgres").stdout)["backups_list"]
+    assert [(backup["backup_name"], backup["status"]) for backup in listed] == [("initial", "DONE")]
+    for secret in lab_secrets.values():
+        assert str(secret) not in done.output + reattached.output

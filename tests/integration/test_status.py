@@ -39,6 +39,11 @@ def test_status_json_shows_each_cluster_with_its_own_members(lab_inventory):
     assert len({member["timeline"] for member in demo}) == 1
     assert all(isinstance(member["lag"], int) for member in demo[1:])
 
+    backups = clusters["demo"]["backups"]
+    assert backups["backups_configured"] is True
+    assert backups["last_backup"]["status"] == "DONE" and int(backups["backup_count"]) >= 1
+    assert backups["archiver"]["last_archived_wal"].startswith("0000000")
+
     solo = clusters["solo"]["members"]
     assert [(member["member"], member["role"], member["state"]) for member in solo] == [
         ("thalassa-lab-pg4", "leader", "running")
@@ -55,5 +60,8 @@ def test_status_table_lists_member_az_role_state_timeline_and_lag(lab_inventory)
     ]
     assert headers == [["Member", "AZ", "Role", "State", "TL", "Lag (bytes)"]] * 2
     assert "Cluster demo" in run.output and "Cluster solo" in run.output
+    assert run.output.count("Last backup: 2") == 2  # a backup id, for each cluster
+    assert run.output.count("WAL archived up to: 0000000") == 2
+    assert "ARCHIVING FAILS" not in run.output
     for member in ("thalassa-lab-pg1", "thalassa-lab-pg2", "thalassa-lab-pg3", "thalassa-lab-pg4"):
         assert f"| {member} |" in run.output
