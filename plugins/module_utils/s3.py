@@ -11,7 +11,7 @@ options or from the usual AWS environment variables.
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 try:
     import boto3
@@ -77,3 +77,21 @@ def error_code(error: Exception) -> str:
 
 def is_error_code(error: Exception, *codes: str) -> bool:
     return error_code(error) in codes
+
+
+def s3_module(argument_spec: dict) -> AnsibleModule:
+    """An AnsibleModule with the shared connection options, failing early without boto3."""
+    spec = s3_argument_spec()
+    spec.update(argument_spec)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    if not HAS_BOTO3:
+        module.fail_json(msg=missing_required_lib("boto3"), exception=str(BOTO3_IMPORT_ERROR))
+    return module
+
+
+def fail_request(module: AnsibleModule, what: str, error: Exception) -> None:
+    """Report a failed S3 request with the endpoint and the store's error code."""
+    module.fail_json(
+        msg="S3 request for %s at %s failed: %s" % (what, module.params["endpoint_url"], error),
+        error_code=error_code(error),
+    )

@@ -105,16 +105,13 @@ deleted_versions:
   type: int
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.thalassa.dbaas.plugins.module_utils import backup_bucket as bucket_utils
 from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import (
-    BOTO3_IMPORT_ERROR,
-    HAS_BOTO3,
     BotoCoreError,
     ClientError,
-    error_code,
-    s3_argument_spec,
+    fail_request,
     s3_client,
+    s3_module,
 )
 
 
@@ -206,18 +203,14 @@ def ensure_absent(client, module):
 
 
 def main():
-    argument_spec = s3_argument_spec()
-    argument_spec.update(
+    module = s3_module(dict(
         name=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         cluster=dict(type="str"),
         tags=dict(type="dict", default={}),
         kms_key_id=dict(type="str"),
         confirm_deprovision=dict(type="str"),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_BOTO3:
-        module.fail_json(msg=missing_required_lib("boto3"), exception=str(BOTO3_IMPORT_ERROR))
+    ))
     problem = bucket_utils.bucket_name_problem(module.params["name"])
     if problem:
         module.fail_json(msg=problem)
@@ -228,10 +221,7 @@ def main():
         else:
             ensure_absent(client, module)
     except (BotoCoreError, ClientError) as error:
-        module.fail_json(
-            msg="S3 request for bucket %s at %s failed: %s" % (module.params["name"], module.params["endpoint_url"], error),
-            error_code=error_code(error),
-        )
+        fail_request(module, "bucket %s" % module.params["name"], error)
 
 
 if __name__ == "__main__":

@@ -65,25 +65,18 @@ bucket:
     newest_backup: {backup_id: 20261125T020000, server_path: demo/demo}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.thalassa.dbaas.plugins.module_utils import backup_bucket as bucket_utils
 from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import (
-    BOTO3_IMPORT_ERROR,
-    HAS_BOTO3,
     BotoCoreError,
     ClientError,
-    error_code,
-    s3_argument_spec,
+    fail_request,
     s3_client,
+    s3_module,
 )
 
 
 def main():
-    argument_spec = s3_argument_spec()
-    argument_spec.update(name=dict(type="str", required=True), prefix=dict(type="str", default=""))
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_BOTO3:
-        module.fail_json(msg=missing_required_lib("boto3"), exception=str(BOTO3_IMPORT_ERROR))
+    module = s3_module(dict(name=dict(type="str", required=True), prefix=dict(type="str", default="")))
     name = module.params["name"]
     client = s3_client(module.params)
     try:
@@ -92,7 +85,7 @@ def main():
         report = dict(name=name, exists=True, **bucket_utils.usage(client, name))
         report["newest_backup"] = bucket_utils.newest_backup(bucket_utils.current_keys(client, name, module.params["prefix"]))
     except (BotoCoreError, ClientError) as error:
-        module.fail_json(msg="S3 request for bucket %s at %s failed: %s" % (name, module.params["endpoint_url"], error), error_code=error_code(error))
+        fail_request(module, "bucket %s" % name, error)
     module.exit_json(changed=False, bucket=report)
 
 

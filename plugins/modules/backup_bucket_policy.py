@@ -101,17 +101,14 @@ dbaas_statement:
 
 import json
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.thalassa.dbaas.plugins.module_utils import bucket_policy
 from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import (
-    BOTO3_IMPORT_ERROR,
-    HAS_BOTO3,
     BotoCoreError,
     ClientError,
-    error_code,
+    fail_request,
     is_error_code,
-    s3_argument_spec,
     s3_client,
+    s3_module,
 )
 
 
@@ -125,8 +122,7 @@ def read_policy(client, bucket):
 
 
 def main():
-    argument_spec = s3_argument_spec()
-    argument_spec.update(
+    module = s3_module(dict(
         bucket=dict(type="str", required=True),
         prefix=dict(type="str", required=True),
         service_principals=dict(type="list", elements="str", required=True),
@@ -139,10 +135,7 @@ def main():
             ),
         ),
         purge_unmanaged=dict(type="bool", default=False),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_BOTO3:
-        module.fail_json(msg=missing_required_lib("boto3"), exception=str(BOTO3_IMPORT_ERROR))
+    ))
     params = module.params
 
     try:
@@ -163,10 +156,7 @@ def main():
         if changed and not module.check_mode:
             client.put_bucket_policy(Bucket=params["bucket"], Policy=json.dumps(wanted))
     except (BotoCoreError, ClientError) as error:
-        module.fail_json(
-            msg="S3 policy request for bucket %s at %s failed: %s" % (params["bucket"], params["endpoint_url"], error),
-            error_code=error_code(error),
-        )
+        fail_request(module, "the policy of bucket %s" % params["bucket"], error)
     module.exit_json(
         changed=changed, policy=wanted, dbaas_statement=found,
         diff=dict(before=current or {}, after=wanted),

@@ -79,17 +79,14 @@ owner_record_key:
 
 import json
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.thalassa.dbaas.plugins.module_utils import wal_archive
 from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import (
-    BOTO3_IMPORT_ERROR,
-    HAS_BOTO3,
     BotoCoreError,
     ClientError,
-    error_code,
+    fail_request,
     is_error_code,
-    s3_argument_spec,
     s3_client,
+    s3_module,
 )
 
 
@@ -107,17 +104,13 @@ def has_wal(client, bucket, prefix):
 
 
 def main():
-    argument_spec = s3_argument_spec()
-    argument_spec.update(
+    module = s3_module(dict(
         bucket=dict(type="str", required=True),
         prefix=dict(type="str", required=True),
         server_name=dict(type="str", required=True),
         cluster=dict(type="str", required=True),
         system_identifier=dict(type="str", required=True),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_BOTO3:
-        module.fail_json(msg=missing_required_lib("boto3"), exception=str(BOTO3_IMPORT_ERROR))
+    ))
     params = module.params
     key = wal_archive.owner_record_key(params["prefix"], params["server_name"])
     location = "s3://%s/%s" % (params["bucket"], wal_archive.wal_prefix(params["prefix"], params["server_name"]))
@@ -139,7 +132,7 @@ def main():
                 Body=wal_archive.owner_record(params["cluster"], params["system_identifier"]).encode("utf-8"),
             )
     except (BotoCoreError, ClientError) as error:
-        module.fail_json(msg="S3 request at %s failed: %s" % (params["endpoint_url"], error), error_code=error_code(error))
+        fail_request(module, "the WAL archive of %s" % params["cluster"], error)
     module.exit_json(changed=decision == wal_archive.CLAIM, decision=decision, owner_record_key=key, msg=why)
 
 
