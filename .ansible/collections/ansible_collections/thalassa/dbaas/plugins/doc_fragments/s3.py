@@ -1,0 +1,43 @@
+# -*- coding: utf-8 -*-
+# Copyright: Thalassa DBaaS team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # The connection options every object-store module shares (module_utils/s3.py).
+    DOCUMENTATION = r"""
+options:
+  endpoint_url:
+    description: URL of the S3-compatible endpoint.
+    type: str
+    required: true
+  region:
+    description: Region of the bucket.
+    type: str
+    default: us-east-1
+  addressing_style:
+    description: Path-style or virtual-host addressing.
+    type: str
+    choices: [path, virtual, auto]
+    default: path
+  access_key:
+    description: Access key; defaults to the E(AWS_ACCESS_KEY_ID) environment variable.
+    type: str
+  secret_key:
+    description: Secret key; defaults to the E(AWS_SECRET_ACCESS_KEY) environment variable.
+    type: str
+  session_token:
+    description: Session token; defaults to the E(AWS_SESSION_TOKEN) environment variable.
+    type: str
+  validate_certs:
+    description: Verify the endpoint's TLS certificate.
+    type: bool
+    default: true
+  ca_bundle:
+    description: CA bundle to verify the endpoint with.
+    type: path
+"""

@@ -1,0 +1,97 @@
+# -*- coding: utf-8 -*-
+# Copyright: Thalassa DBaaS team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one way this collection talks to an S3-compatible object store.
+
+Every module takes the same connection options (s3_argument_spec) and gets its client
+from s3_client(): endpoint URL, region, path-style or virtual-host addressing, retries,
+and checksum settings that S3-compatible stores accept. Credentials come from the
+options or from the usual AWS environment variables.
+"""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+try:
+    import boto3
+    from botocore.config import Config
+    # re-exported: modules catch these through this module
+    from botocore.exceptions import BotoCoreError, ClientError  # pylint: disable=unused-import
+
+    HAS_BOTO3 = True
+    BOTO3_IMPORT_ERROR = None
+except ImportError as import_error:  # reported by the module with missing_required_lib
+    HAS_BOTO3 = False
+    BOTO3_IMPORT_ERROR = import_error
+    BotoCoreError = ClientError = Exception
+
+
+def s3_argument_spec() -> dict:
+    return dict(
+        endpoint_url=dict(type="str", required=True),
+        region=dict(type="str", default="us-east-1"),
+        addressing_style=dict(type="str", default="path", choices=["path", "virtual", "auto"]),
+        access_key=dict(type="str", no_log=True, fallback=(env_fallback, ["AWS_ACCESS_KEY_ID"])),
+        secret_key=dict(type="str", no_log=True, fallback=(env_fallback, ["AWS_SECRET_ACCESS_KEY"])),
+        session_token=dict(type="str", no_log=True, fallback=(env_fallback, ["AWS_SESSION_TOKEN"])),
+        validate_certs=dict(type="bool", default=True),
+        ca_bundle=dict(type="path"),
+    )
+
+
+def client_config(addressing_style: str) -> "Config":
+    # Recent botocore adds CRC checksums to every request by default; several
+    # S3-compatible stores reject them, so send them only when an operation needs one.
+    return Config(
+        retries={"max_attempts": 6, "mode": "standard"},
+        s3={"addressing_style": addressing_style},
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+        connect_timeout=10,
+        read_timeout=60,
+    )
+
+
+def s3_client(params: dict):
+    verify = params.get("ca_bundle") or params.get("validate_certs", True)
+    session = boto3.session.Session(
+        aws_access_key_id=params.get("access_key"),
+        aws_secret_access_key=params.get("secret_key"),
+        aws_session_token=params.get("session_token"),
+        region_name=params.get("region"),
+    )
+    return session.client(
+        "s3",
+        endpoint_url=params["endpoint_url"],
+        config=client_config(params.get("addressing_style", "path")),
+        verify=verify,
+    )
+
+
+def error_code(error: Exception) -> str:
+    """The S3 error code of a botocore ClientError ('NoSuchBucket', ...), else ''."""
+    response = getattr(error, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def is_error_code(error: Exception, *codes: str) -> bool:
+    return error_code(error) in codes
+
+
+def s3_module(argument_spec: dict) -> AnsibleModule:
+    """An AnsibleModule with the shared connection options, failing early without boto3."""
+    spec = s3_argument_spec()
+    spec.update(argument_spec)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    if not HAS_BOTO3:
+        module.fail_json(msg=missing_required_lib("boto3"), exception=str(BOTO3_IMPORT_ERROR))
+    return module
+
+
+def fail_request(module: AnsibleModule, what: str, error: Exception) -> None:
+    """Report a failed S3 request with the endpoint and the store's error code."""
+    module.fail_json(
+        msg="S3 request for %s at %s failed: %s" % (what, module.params["endpoint_url"], error),
+        error_code=error_code(error),
+    )

@@ -1,0 +1,140 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Thalassa DBaaS team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: wal_archive_guard
+short_description: Refuse to archive a cluster's WAL where another history already lives
+version_added: 0.1.0
+description:
+  - Before a cluster archives into C(s3://bucket/prefix/server), checks the store. An empty
+    archive is claimed for the cluster with an owner record (cluster name and database system
+    identifier) beside barman-cloud's files. An archive owned by the same system identifier is
+    fine. WAL of another cluster, of an older history of a cluster with the same name, or that
+    nobody claims, is refused with what was found, and nothing is written.
+author:
+  - Thalassa DBaaS team (@thalassa-dbaas)
+requirements:
+  - boto3
+extends_documentation_fragment:
+  - thalassa.dbaas.s3
+options:
+  bucket:
+    description: Bucket name.
+    type: str
+    required: true
+  prefix:
+    description: Key prefix of the cluster's backups (barman-cloud's destination path).
+    type: str
+    required: true
+  server_name:
+    description: barman-cloud server name.
+    type: str
+    required: true
+  cluster:
+    description: Cluster name, recorded in the owner record.
+    type: str
+    required: true
+  system_identifier:
+    description: The cluster's database system identifier (Patroni's C(database_system_identifier)).
+    type: str
+    required: true
+attributes:
+  check_mode:
+    description: Decides the same; does not write the owner record.
+    support: full
+  diff_mode:
+    description: Nothing to diff.
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Refuse to mix WAL histories
+  thalassa.dbaas.wal_archive_guard:
+    bucket: demo-backups
+    prefix: demo
+    server_name: demo
+    cluster: demo
+    system_identifier: "7712137272768100952"
+    endpoint_url: https://s3.eu-central-1.example.com
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+decision:
+  description: C(claim) (empty archive, owner record written), C(owned) (this cluster's own archive).
+  returned: success
+  type: str
+owner_record_key:
+  description: Key of the owner record.
+  returned: always
+  type: str
+"""
+
+import json
+
+from ansible_collections.thalassa.dbaas.plugins.module_utils import wal_archive
+from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import (
+    BotoCoreError,
+    ClientError,
+    fail_request,
+    is_error_code,
+    s3_client,
+    s3_module,
+)
+
+
+def read_owner(client, bucket, key):
+    try:
+        return json.loads(client.get_object(Bucket=bucket, Key=key)["Body"].read())
+    except ClientError as error:
+        if is_error_code(error, "NoSuchKey", "404"):
+            return None
+        raise
+
+
+def has_wal(client, bucket, prefix):
+    return client.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1).get("KeyCount", 0) > 0
+
+
+def main():
+    module = s3_module(dict(
+        bucket=dict(type="str", required=True),
+        prefix=dict(type="str", required=True),
+        server_name=dict(type="str", required=True),
+        cluster=dict(type="str", required=True),
+        system_identifier=dict(type="str", required=True),
+    ))
+    params = module.params
+    key = wal_archive.owner_record_key(params["prefix"], params["server_name"])
+    location = "s3://%s/%s" % (params["bucket"], wal_archive.wal_prefix(params["prefix"], params["server_name"]))
+    client = s3_client(params)
+    try:
+        owner = read_owner(client, params["bucket"], key)
+        wal_found = has_wal(client, params["bucket"], wal_archive.wal_prefix(params["prefix"], params["server_name"]))
+        decision, why = wal_archive.guard_decision(wal_found, owner, params["cluster"], params["system_identifier"])
+        if decision == wal_archive.REFUSE:
+            module.fail_json(
+                msg="Refusing to archive cluster %s into %s: %s. Nothing was changed. Give the cluster its own "
+                "backup_object_store_prefix (or bucket), or remove that WAL if it is truly unwanted."
+                % (params["cluster"], location, why),
+                owner_record_key=key, owner=owner,
+            )
+        if decision == wal_archive.CLAIM and not module.check_mode:
+            client.put_object(
+                Bucket=params["bucket"], Key=key, ContentType="application/json",
+                Body=wal_archive.owner_record(params["cluster"], params["system_identifier"]).encode("utf-8"),
+            )
+    except (BotoCoreError, ClientError) as error:
+        fail_request(module, "the WAL archive of %s" % params["cluster"], error)
+    module.exit_json(changed=decision == wal_archive.CLAIM, decision=decision, owner_record_key=key, msg=why)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""Shared helpers for tests that run playbooks on the lab (scripts/lab up).
+
+Every test here uses the one lab that scripts/test brings up; none starts its own.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LAB_INVENTORY = Path(os.environ.get("LAB_STATE_DIR", REPO_ROOT / ".lab")) / "inventory"
+
+
+class PlaybookRun:
+    def __init__(self, completed: subprocess.CompletedProcess) -> None:
+        self.rc = completed.returncode
+        self.output = completed.stdout + completed.stderr
+
+    def recap(self) -> dict[str, dict[str, int]]:
+        """PLAY RECAP counters per host, e.g. {'pg1': {'ok': 3, 'changed': 0, ...}}."""
+        counters = {}
+        in_recap = False
+        for line in self.output.splitlines():
+            if line.startswith("PLAY RECAP"):
+                in_recap = True
+                continue
+            if in_recap and ":" in line:
+                host, _separator, rest = line.partition(":")
+                counters[host.strip()] = {
+                    key: int(value) for key, value in (pair.split("=") for pair in rest.split())
+                }
+        return counters
+
+
+def run_playbook(playbook: str, inventory: Path, *extra_args: str, env: dict | None = None) -> PlaybookRun:
+    command = ["ansible-playbook", "-i", str(inventory), f"thalassa.dbaas.{playbook}", *extra_args]
+    completed = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ANSIBLE_NOCOLOR": "1", **(env or {})},
+        check=False,
+        timeout=1200,
+    )
+    return PlaybookRun(completed)
+
+
+@pytest.fixture(scope="session")
+def lab_inventory() -> Path:
+    if not (LAB_INVENTORY / "hosts.yml").exists():
+        pytest.fail("the lab is not up: run scripts/lab up (scripts/test does it for you)")
+    return LAB_INVENTORY
+
+
+@pytest.fixture(scope="session")
+def lab_inventory_data(lab_inventory: Path) -> dict:
+    return yaml.safe_load((lab_inventory / "hosts.yml").read_text())
+
+
+@pytest.fixture(scope="session")
+def lab_secrets(lab_inventory: Path) -> dict:
+    return yaml.safe_load((lab_inventory / "group_vars" / "all" / "secrets.yml").read_text())
+
+
+@pytest.fixture
+def make_inventory(tmp_path: Path, lab_inventory: Path, lab_inventory_data: dict):
+    """Write a variant of the lab inventory: edit(data) changes its hosts.yml content, and
+    group_vars ({group: {variable: value}}) adds group_vars/<group>.yml files, which (unlike
+    group vars in hosts.yml) take precedence over the lab's group_vars/all."""
+
+    def make(edit=None, group_vars: dict | None = None) -> Path:
+        data = copy.deepcopy(lab_inventory_data)
+        if edit:
+            edit(data)
+        directory = tmp_path / "inventory"
+        directory.mkdir()
+        (directory / "hosts.yml").write_text(yaml.safe_dump(data))
+        shutil.copytree(lab_inventory / "group_vars", directory / "group_vars")
+        for group, variables in (group_vars or {}).items():
+            (directory / "group_vars" / f"{group}.yml").write_text(yaml.safe_dump(variables))
+        return directory
+
+    return make
+
+
+def lab_hosts(inventory_data: dict) -> list[str]:
+    clusters = inventory_data["all"]["children"]["dbaas_clusters"]["children"]
+    return sorted(host for cluster in clusters.values() for host in cluster["hosts"])
+
+
+def host_fingerprint(host: str) -> str:
+    """What a deploy writes on a host: config files' checksums and mtimes, and etcd's data."""
+    script = (
+        "for f in /etc/patroni/config.yml /etc/patroni/secrets.env /etc/default/etcd "
+        "/etc/systemd/system/patroni.service /etc/postgresql-dbaas/tls/server.crt "
+        "/etc/barman-cloud/env /etc/barman-cloud/credentials /etc/systemd/system/dbaas-backup.timer; do "
+        "[ -e $f ] && stat -c '%n %Y %s' $f && sha256sum $f; done; true"
+    )
+    completed = subprocess.run(
+        ["docker", "exec", host, "sh", "-c", script], capture_output=True, text=True, check=True
+    )
+    return completed.stdout
+
+
+@pytest.fixture
+def untouched(lab_inventory_data):
+    """Asserts, after the test body, that no lab host's deployed files changed."""
+    hosts = lab_hosts(lab_inventory_data)
+    before = {host: host_fingerprint(host) for host in hosts}
+    yield
+    assert {host: host_fingerprint(host) for host in hosts} == before
+
+
+def docker_exec(host: str, *command: str, user: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    prefix = ["docker", "exec"] + (["-u", user] if user else []) + [host]
+    return subprocess.run(prefix + list(command), capture_output=True, text=True, check=check, timeout=600)
+
+
+def psql(host: str, sql: str) -> str:
+    return docker_exec(host, "psql", "-h", "/var/run/postgresql", "-XAtc", sql, user="postgres").stdout.strip()
+
+
+def cluster_roles(host: str) -> dict[str, str]:
+    """member name -> Patroni role, as the member on `host` sees the cluster."""
+    import json  # pylint: disable=import-outside-toplevel
+
+    answer = json.loads(docker_exec(host, "curl", "-sf", "http://127.0.0.1:8008/cluster").stdout)
+    return {member["name"]: member["role"] for member in answer["members"]}

@@ -1,0 +1,53 @@
+"""site.yml refuses bad input before any host changes, with the message a user needs."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import run_playbook
+
+
+def assert_refused_without_change(run, lab_secrets, *expected):
+    assert run.rc != 0, run.output
+    for text in expected:
+        assert text in run.output, run.output
+    recap = run.recap()
+    assert recap, run.output
+    assert all(counters["changed"] == 0 for counters in recap.values()), recap
+    for secret in lab_secrets.values():
+        assert str(secret) not in run.output
+
+
+def test_host_without_availability_zone_is_refused(make_inventory, lab_secrets, untouched):
+    def drop_from_az(data):
+        data["all"]["children"]["az1"]["hosts"].pop("thalassa-lab-pg1")
+
+    run = run_playbook("site", make_inventory(drop_from_az))
+    assert_refused_without_change(
+        run, lab_secrets,
+        "Placement refused before any change",
+        "host thalassa-lab-pg1 has no availability zone: add it to exactly one of the AZ groups az1, az2, az3",
+    )
+
+
+def test_two_members_in_one_az_while_another_is_empty_is_refused(make_inventory, lab_secrets, untouched):
+    def crowd_az2(data):
+        zones = data["all"]["children"]
+        zones["az3"]["hosts"].pop("thalassa-lab-pg3")
+        zones["az2"]["hosts"]["thalassa-lab-pg3"] = None
+
+    run = run_playbook("site", make_inventory(crowd_az2))
+    assert_refused_without_change(
+        run, lab_secrets,
+        "cluster demo: 3 members cover 2 availability zone(s) but must cover 3",
+        "az2 holds thalassa-lab-pg2, thalassa-lab-pg3",
+        "while az3 hold(s) no member",
+    )
+
+
+@pytest.mark.parametrize(
+    "variable", ["patroni_superuser_password", "patroni_replication_password", "patroni_rewind_password"]
+)
+def test_missing_password_is_refused_naming_the_variable(lab_inventory, lab_secrets, untouched, variable):
+    run = run_playbook("site", lab_inventory, "-e", f"{variable}=")
+    assert_refused_without_change(run, lab_secrets, f"{variable} is not set: set it")

@@ -1,0 +1,67 @@
+"""status.yml shows every cluster of the inventory, as a table and as JSON."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import run_playbook
+
+
+def status_json(lab_inventory) -> dict:
+    run = run_playbook(
+        "status", lab_inventory, "-e", "status_format=json",
+        env={"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json"},
+    )
+    assert run.rc == 0, run.output
+    events = json.loads(run.output[run.output.index("{"):])
+    messages = [
+        result["msg"]
+        for play in events["plays"]
+        for task in play["tasks"]
+        if task["task"]["name"] == "Print the state of every cluster as JSON"
+        for result in task["hosts"].values()
+        if "msg" in result
+    ]
+    assert len(messages) == 1, messages
+    return json.loads(messages[0])["clusters"]
+
+
+def test_status_json_shows_each_cluster_with_its_own_members(lab_inventory):
+    clusters = status_json(lab_inventory)
+    assert sorted(clusters) == ["demo", "solo"]
+
+    demo = clusters["demo"]["members"]
+    assert demo[0]["role"] == "leader"
+    # the lab's demo cluster runs in synchronous mode: one of the two is the sync standby
+    assert sorted(member["role"] for member in demo[1:]) == ["replica", "sync_standby"]
+    assert sorted(member["az"] for member in demo) == ["az1", "az2", "az3"]
+    assert all(member["state"] == "streaming" for member in demo[1:])
+    assert len({member["timeline"] for member in demo}) == 1
+    assert all(isinstance(member["lag"], int) for member in demo[1:])
+
+    backups = clusters["demo"]["backups"]
+    assert backups["backups_configured"] is True
+    assert backups["last_backup"]["status"] == "DONE" and int(backups["backup_count"]) >= 1
+    assert backups["archiver"]["last_archived_wal"].startswith("0000000")
+
+    solo = clusters["solo"]["members"]
+    assert [(member["member"], member["role"], member["state"]) for member in solo] == [
+        ("thalassa-lab-pg4", "leader", "running")
+    ]
+
+
+def test_status_table_lists_member_az_role_state_timeline_and_lag(lab_inventory):
+    run = run_playbook("status", lab_inventory)
+    assert run.rc == 0, run.output
+    headers = [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in run.output.splitlines()
+        if line.strip().startswith("| Member")
+    ]
+    assert headers == [["Member", "AZ", "Role", "State", "TL", "Lag (bytes)"]] * 2
+    assert "Cluster demo" in run.output and "Cluster solo" in run.output
+    assert run.output.count("Last backup: 2") == 2  # a backup id, for each cluster
+    assert run.output.count("WAL archived up to: 0000000") == 2
+    assert "ARCHIVING FAILS" not in run.output
+    for member in ("thalassa-lab-pg1", "thalassa-lab-pg2", "thalassa-lab-pg3", "thalassa-lab-pg4"):
+        assert f"| {member} |" in run.output
