@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# WAL archiving under load on the lab's demo cluster, and the time of a base backup.
+# Prints figures, asserts nothing. Needs a deployed lab (scripts/demo or scripts/test).
+#
+#   benchmarks/wal_archive_throughput.sh [CLIENTS] [SECONDS] [SCALE]
+#
+# Baseline, in the same run: the rate at which pgbench makes WAL segments. The archiver
+# keeps up when archived/s over made/s is 1.0 or more and the backlog at the end is small.
+set -euo pipefail
+CLIENTS=${1:-4}
+DURATION=${2:-60}
+SCALE=${3:-20}
+MEMBERS=(thalassa-lab-pg1 thalassa-lab-pg2 thalassa-lab-pg3)
+
+leader=""
+for member in "${MEMBERS[@]}"; do
+  if [ "$(docker exec "$member" curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8008/primary)" = 200 ]; then
+    leader=$member
+  fi
+done
+[ -n "$leader" ] || { echo "no leader among ${MEMBERS[*]}: is the lab deployed?" >&2; exit 1; }
+
+sql() { docker exec -u postgres "$leader" psql -h /var/run/postgresql -XAtc "$1" "${2:-postgres}"; }
+segment_number() {  # WAL file name -> segment number (16 MB segments)
+  local name=$1
+  echo $(( 16#${name:8:8} * 256 + 16#${name:16:8} ))
+}
+current_segment() { sql "SELECT pg_walfile_name(pg_current_wal_lsn())"; }
+archived_count() { sql "SELECT archived_count FROM pg_stat_archiver"; }
+last_archived() { sql "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver"; }
+
+echo "leader: $leader; pgbench -c $CLIENTS -T $DURATION, scale $SCALE"
+
+started=$(date +%s.%N)
+docker exec -u postgres "$leader" /usr/local/bin/dbaas-backup >/dev/null
+ended=$(date +%s.%N)
+size=$(sql "SELECT pg_size_pretty(sum(pg_database_size(datname))) FROM pg_database")
+printf 'base backup of the cluster (%s): %.1f s\n' "$size" "$(echo "$ended - $started" | bc)"
+
+sql "DROP DATABASE IF EXISTS bench" >/dev/null
+sql "CREATE DATABASE bench" >/dev/null
+docker exec -u postgres "$leader" /usr/lib/postgresql/15/bin/pgbench -h /var/run/postgresql -i -q -s "$SCALE" bench >/dev/null 2>&1
+sql "SELECT pg_switch_wal()" >/dev/null
+
+first_segment=$(segment_number "$(current_segment)")
+first_archived=$(archived_count)
+docker exec -u postgres "$leader" /usr/lib/postgresql/15/bin/pgbench -h /var/run/postgresql \
+  -c "$CLIENTS" -j "$CLIENTS" -T "$DURATION" -n bench > /tmp/pgbench.out 2>&1
+run_end_segment=$(segment_number "$(current_segment)")
+run_end_archived=$(archived_count)
+made=$((run_end_segment - first_segment))
+archived=$((run_end_archived - first_archived))
+tps=$(grep -oE 'tps = [0-9.]+' /tmp/pgbench.out | head -1 | cut -d' ' -f3)
+
+sql "SELECT pg_switch_wal()" >/dev/null
+target=$((run_end_segment))
+drain_started=$(date +%s)
+until [ -n "$(last_archived)" ] && [ "$(segment_number "$(last_archived)")" -ge "$target" ]; do sleep 1; done
+drain=$(( $(date +%s) - drain_started ))
+
+echo "pgbench: $tps tps"
+printf 'WAL segments made during the run: %d (%.2f/s)  <- baseline\n' "$made" "$(echo "$made / $DURATION" | bc -l)"
+printf 'WAL segments archived during the run: %d (%.2f/s)\n' "$archived" "$(echo "$archived / $DURATION" | bc -l)"
+printf 'archived/made: %.2f\n' "$(echo "$archived / ($made + 0.000001)" | bc -l)"
+echo "backlog at the end of the run: $((made - archived)) segments; drained in ${drain} s"
+echo "archive failures so far: $(sql "SELECT failed_count FROM pg_stat_archiver")"
+sql "DROP DATABASE bench" >/dev/null
