@@ -52,4 +52,4 @@ def test_every_host_reaches_the_s3_endpoint(lab_inventory_data):
              "http://thalassa-lab-s3:9000/moto-api/config"],
             capture_output=True, text=True, check=False,
         )
-        assert completed.stdout == "200", (host, completed.stdout, completed.stderr)
+        assert completed.stdout.startswith("2"), (host, completed.stdout, completed.stderr)
