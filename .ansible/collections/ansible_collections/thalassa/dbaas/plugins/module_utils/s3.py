@@ -89,9 +89,18 @@ def s3_module(argument_spec: dict) -> AnsibleModule:
     return module
 
 
+CREDENTIAL_ERRORS = ("SignatureDoesNotMatch", "InvalidAccessKeyId", "InvalidClientTokenId", "AccessDenied", "403")
+
+
 def fail_request(module: AnsibleModule, what: str, error: Exception) -> None:
     """Report a failed S3 request with the endpoint and the store's error code."""
+    hint = ""
+    if is_error_code(error, *CREDENTIAL_ERRORS):
+        hint = (
+            " The store refused these credentials: check the access key and secret key"
+            " (backup_object_store_access_key, backup_object_store_secret_key) and what they may do."
+        )
     module.fail_json(
-        msg="S3 request for %s at %s failed: %s" % (what, module.params["endpoint_url"], error),
+        msg="S3 request for %s at %s failed: %s.%s" % (what, module.params["endpoint_url"], error, hint),
         error_code=error_code(error),
     )

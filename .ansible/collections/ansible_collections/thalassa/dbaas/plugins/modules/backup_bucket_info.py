@@ -31,6 +31,13 @@ options:
     description: Only look for base backups under this key prefix.
     type: str
     default: ""
+  usage:
+    description:
+      - Count objects, versions and bytes, and find the newest base backup. This lists every
+        object version; with C(false) the module only checks that the bucket can be reached
+        with the credentials given, which is cheap.
+    type: bool
+    default: true
 attributes:
   check_mode:
     description: Reads only; runs the same in check mode.
@@ -76,12 +83,18 @@ from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import (
 
 
 def main():
-    module = s3_module(dict(name=dict(type="str", required=True), prefix=dict(type="str", default="")))
+    module = s3_module(dict(
+        name=dict(type="str", required=True),
+        prefix=dict(type="str", default=""),
+        usage=dict(type="bool", default=True),
+    ))
     name = module.params["name"]
     client = s3_client(module.params)
     try:
         if not bucket_utils.bucket_exists(client, name):
             module.exit_json(changed=False, bucket=dict(name=name, exists=False))
+        if not module.params["usage"]:
+            module.exit_json(changed=False, bucket=dict(name=name, exists=True))
         report = dict(name=name, exists=True, **bucket_utils.usage(client, name))
         report["newest_backup"] = bucket_utils.newest_backup(bucket_utils.current_keys(client, name, module.params["prefix"]))
     except (BotoCoreError, ClientError) as error:

@@ -6,6 +6,7 @@ Every test here uses the one lab that scripts/test brings up; none starts its ow
 from __future__ import annotations
 
 import copy
+import json
 import shutil
 import os
 import subprocess
@@ -16,6 +17,15 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAB_INVENTORY = Path(os.environ.get("LAB_STATE_DIR", REPO_ROOT / ".lab")) / "inventory"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "rebuilds_clusters: restores clusters in place; runs after every other test")
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that rebuild clusters (restores) run last, so no other test sees their aftermath."""
+    items.sort(key=lambda item: item.get_closest_marker("rebuilds_clusters") is not None)
 
 
 class PlaybookRun:
@@ -52,6 +62,18 @@ def run_playbook(playbook: str, inventory: Path, *extra_args: str, env: dict | N
     return PlaybookRun(completed)
 
 
+def run_module(module: str, arguments: dict) -> dict:
+    """Runs thalassa.dbaas.<module> once on the controller; returns its result."""
+    completed = subprocess.run(
+        ["ansible", "localhost", "-m", f"thalassa.dbaas.{module}", "-a", json.dumps(arguments)],
+        capture_output=True, text=True, check=False, timeout=600,
+        env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
+             "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json", "ANSIBLE_LOCALHOST_WARNING": "0"},
+    )
+    events = json.loads(completed.stdout[completed.stdout.index("{"):])
+    return events["plays"][0]["tasks"][0]["hosts"]["localhost"]
+
+
 @pytest.fixture(scope="session")
 def lab_inventory() -> Path:
     if not (LAB_INVENTORY / "hosts.yml").exists():
@@ -66,7 +88,24 @@ def lab_inventory_data(lab_inventory: Path) -> dict:
 
 @pytest.fixture(scope="session")
 def lab_secrets(lab_inventory: Path) -> dict:
-    return yaml.safe_load((lab_inventory / "group_vars" / "all" / "secrets.yml").read_text())
+    """Patroni passwords and the DBaaS key on the lab's S3 endpoint."""
+    secrets = {}
+    for name in ("secrets.yml", "object_store_credentials.yml"):
+        secrets.update(yaml.safe_load((lab_inventory / "group_vars" / "all" / name).read_text()))
+    return secrets
+
+
+@pytest.fixture(scope="session")
+def lab_s3(lab_inventory: Path, lab_secrets: dict):
+    """A boto3 client for the lab's S3 endpoint, with the DBaaS key."""
+    import boto3  # pylint: disable=import-outside-toplevel
+
+    settings = yaml.safe_load((lab_inventory / "group_vars" / "all" / "object_store.yml").read_text())
+    return boto3.client(
+        "s3", endpoint_url=settings["backup_object_store_endpoint_url"], region_name="us-east-1",
+        aws_access_key_id=lab_secrets["backup_object_store_access_key"],
+        aws_secret_access_key=lab_secrets["backup_object_store_secret_key"],
+    )
 
 
 @pytest.fixture
@@ -84,7 +123,10 @@ def make_inventory(tmp_path: Path, lab_inventory: Path, lab_inventory_data: dict
         (directory / "hosts.yml").write_text(yaml.safe_dump(data))
         shutil.copytree(lab_inventory / "group_vars", directory / "group_vars")
         for group, variables in (group_vars or {}).items():
-            (directory / "group_vars" / f"{group}.yml").write_text(yaml.safe_dump(variables))
+            # Ansible reads group_vars/<group>/ or group_vars/<group>.yml, not both.
+            target = directory / "group_vars" / group
+            path = target / "test.yml" if target.is_dir() else directory / "group_vars" / f"{group}.yml"
+            path.write_text(yaml.safe_dump(variables))
         return directory
 
     return make
@@ -127,9 +169,27 @@ def psql(host: str, sql: str) -> str:
     return docker_exec(host, "psql", "-h", "/var/run/postgresql", "-XAtc", sql, user="postgres").stdout.strip()
 
 
+def status_json(lab_inventory) -> dict:
+    """status.yml -e status_format=json, parsed: cluster name -> its state."""
+    run = run_playbook(
+        "status", lab_inventory, "-e", "status_format=json",
+        env={"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json"},
+    )
+    assert run.rc == 0, run.output
+    events = json.loads(run.output[run.output.index("{"):])
+    messages = [
+        result["msg"]
+        for play in events["plays"]
+        for task in play["tasks"]
+        if task["task"]["name"] == "Print the state of every cluster as JSON"
+        for result in task["hosts"].values()
+        if "msg" in result
+    ]
+    assert len(messages) == 1, messages
+    return json.loads(messages[0])["clusters"]
+
+
 def cluster_roles(host: str) -> dict[str, str]:
     """member name -> Patroni role, as the member on `host` sees the cluster."""
-    import json  # pylint: disable=import-outside-toplevel
-
     answer = json.loads(docker_exec(host, "curl", "-sf", "http://127.0.0.1:8008/cluster").stdout)
     return {member["name"]: member["role"] for member in answer["members"]}

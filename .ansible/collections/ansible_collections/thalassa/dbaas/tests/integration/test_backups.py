@@ -6,9 +6,7 @@ import json
 import time
 import uuid
 
-import boto3
 import pytest
-import yaml
 
 from conftest import LAB_INVENTORY, cluster_roles, docker_exec, psql, run_playbook
 
@@ -16,13 +14,8 @@ DEMO_MEMBERS = ["thalassa-lab-pg1", "thalassa-lab-pg2", "thalassa-lab-pg3"]
 
 
 @pytest.fixture(scope="module")
-def s3(lab_inventory, lab_secrets):
-    settings = yaml.safe_load((lab_inventory / "group_vars" / "all" / "object_store.yml").read_text())
-    return boto3.client(
-        "s3", endpoint_url=settings["backup_object_store_endpoint_url"], region_name="us-east-1",
-        aws_access_key_id=lab_secrets["backup_object_store_access_key"],
-        aws_secret_access_key=lab_secrets["backup_object_store_secret_key"],
-    )
+def s3(lab_s3):
+    return lab_s3
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import subprocess
 
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
 from conftest import LAB_INVENTORY, REPO_ROOT, lab_hosts
 
 
@@ -18,20 +22,34 @@ def lab_containers() -> list[str]:
 def test_lab_up_twice_duplicates_nothing(lab_inventory):
     containers = lab_containers()
     inventory = (LAB_INVENTORY / "hosts.yml").read_text()
-    secrets = (LAB_INVENTORY / "group_vars" / "all" / "secrets.yml").read_text()
+    secrets = {name: (LAB_INVENTORY / "group_vars" / "all" / name).read_text()
+               for name in ("secrets.yml", "object_store_credentials.yml")}
 
     subprocess.run([str(REPO_ROOT / "scripts" / "lab"), "up"], check=True, capture_output=True)
 
     assert lab_containers() == containers
     assert (LAB_INVENTORY / "hosts.yml").read_text() == inventory
-    assert (LAB_INVENTORY / "group_vars" / "all" / "secrets.yml").read_text() == secrets
+    assert {name: (LAB_INVENTORY / "group_vars" / "all" / name).read_text() for name in secrets} == secrets
+
+
+def test_the_endpoint_refuses_a_wrong_key_and_accepts_the_dbaas_key(lab_secrets):
+    endpoint = "http://127.0.0.1:9000"
+    good = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id=lab_secrets["backup_object_store_access_key"],
+                        aws_secret_access_key=lab_secrets["backup_object_store_secret_key"])
+    wrong = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                         aws_access_key_id=lab_secrets["backup_object_store_access_key"],
+                         aws_secret_access_key="not-the-secret")
+    assert "Buckets" in good.list_buckets()
+    with pytest.raises(ClientError, match="SignatureDoesNotMatch"):
+        wrong.list_buckets()
 
 
 def test_every_host_reaches_the_s3_endpoint(lab_inventory_data):
     for host in lab_hosts(lab_inventory_data):
         completed = subprocess.run(
             ["docker", "exec", host, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
-             "http://thalassa-lab-s3:9000/"],
+             "http://thalassa-lab-s3:9000/moto-api/config"],
             capture_output=True, text=True, check=False,
         )
-        assert completed.stdout == "200", (host, completed.stdout, completed.stderr)
+        assert completed.stdout.startswith("2"), (host, completed.stdout, completed.stderr)

@@ -51,3 +51,22 @@ def test_two_members_in_one_az_while_another_is_empty_is_refused(make_inventory,
 def test_missing_password_is_refused_naming_the_variable(lab_inventory, lab_secrets, untouched, variable):
     run = run_playbook("site", lab_inventory, "-e", f"{variable}=")
     assert_refused_without_change(run, lab_secrets, f"{variable} is not set: set it")
+
+
+def test_retention_of_zero_days_is_refused(make_inventory, lab_secrets, untouched):
+    run = run_playbook("site", make_inventory(group_vars={"demo": {"barman_cloud_retention_days": 0}}))
+    assert_refused_without_change(
+        run, lab_secrets, "barman_cloud_retention_days between 1 and 3650 (14 and 30 are the usual; got 0)")
+
+
+def test_object_store_without_endpoint_is_refused(make_inventory, lab_secrets, untouched):
+    run = run_playbook("site", make_inventory(group_vars={"solo": {"backup_object_store_endpoint_url": ""}}))
+    assert_refused_without_change(run, lab_secrets, "backup_object_store_endpoint_url (http:// or https://)")
+
+
+def test_object_store_refusing_the_credentials_is_reported_before_any_change(make_inventory, lab_secrets, untouched):
+    run = run_playbook("site", make_inventory(group_vars={"solo": {"backup_object_store_secret_key": "not-the-secret"}}))
+    assert_refused_without_change(
+        run, lab_secrets, "(403) when calling the HeadBucket operation", "The store refused these credentials",
+        "backup_object_store_access_key, backup_object_store_secret_key")
+    assert "not-the-secret" not in run.output

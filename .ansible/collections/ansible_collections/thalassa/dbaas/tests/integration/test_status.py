@@ -2,28 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
-from conftest import run_playbook
-
-
-def status_json(lab_inventory) -> dict:
-    run = run_playbook(
-        "status", lab_inventory, "-e", "status_format=json",
-        env={"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json"},
-    )
-    assert run.rc == 0, run.output
-    events = json.loads(run.output[run.output.index("{"):])
-    messages = [
-        result["msg"]
-        for play in events["plays"]
-        for task in play["tasks"]
-        if task["task"]["name"] == "Print the state of every cluster as JSON"
-        for result in task["hosts"].values()
-        if "msg" in result
-    ]
-    assert len(messages) == 1, messages
-    return json.loads(messages[0])["clusters"]
+from conftest import run_playbook, status_json
 
 
 def test_status_json_shows_each_cluster_with_its_own_members(lab_inventory):
@@ -43,6 +22,15 @@ def test_status_json_shows_each_cluster_with_its_own_members(lab_inventory):
     assert backups["backups_configured"] is True
     assert backups["last_backup"]["status"] == "DONE" and int(backups["backup_count"]) >= 1
     assert backups["archiver"]["last_archived_wal"].startswith("0000000")
+    listed = backups["backups"]
+    assert listed[-1] == backups["last_backup"]
+    assert {"backup_id", "name", "status", "begin_time", "end_time", "begin_wal", "end_wal",
+            "begin_lsn", "end_lsn", "stored_bytes", "retention"} <= set(listed[-1])
+    assert listed[-1]["stored_bytes"] > 0 and listed[-1]["retention"] == "VALID"
+    window = backups["recovery_window"]
+    assert window["recoverable_from"] == min(
+        (item for item in listed if item["status"] == "DONE"), key=lambda item: item["backup_id"])["end_time"]
+    assert window["newest_wal"] >= listed[-1]["end_wal"]
 
     solo = clusters["solo"]["members"]
     assert [(member["member"], member["role"], member["state"]) for member in solo] == [
