@@ -28,12 +28,38 @@ def wal_prefix(prefix: str, server_name: str) -> str:
     return "%s%s/wals/" % (prefix + "/" if prefix else "", server_name)
 
 
-def owner_record(cluster: str, system_identifier: str) -> str:
-    return json.dumps({"cluster": cluster, "system_identifier": str(system_identifier)}, sort_keys=True)
+def owner_record(cluster: str, system_identifier: str, **extra) -> str:
+    record = {"cluster": cluster, "system_identifier": str(system_identifier)}
+    record.update(extra)
+    return json.dumps(record, sort_keys=True)
+
+
+def current_server(start: str, read_record, limit: int = 100) -> tuple[str, list[str]]:
+    """Follows superseded_by from the server name start to the one a cluster archives into now.
+
+    A restore moves a cluster to a new server name (its new history must never mix with the
+    one it was restored from) and marks the old owner record superseded_by the new name, so
+    that any later run, from any checkout, archives into the new one. read_record(server)
+    returns a server's owner record or None. Returns (current server, chain followed).
+    """
+    chain = [start]
+    record = read_record(start)
+    while record and record.get("superseded_by"):
+        following = record["superseded_by"]
+        if following in chain or len(chain) >= limit:
+            raise ValueError("owner records form a loop: %s -> %s" % (" -> ".join(chain), following))
+        chain.append(following)
+        record = read_record(following)
+    return chain[-1], chain
 
 
 def guard_decision(has_wal: bool, owner: dict | None, cluster: str, system_identifier: str) -> tuple[str, str]:
     """(CLAIM | OWNED | REFUSE, why)."""
+    if owner is not None and owner.get("superseded_by"):
+        return REFUSE, (
+            "the archive was left behind by a restore: cluster %s now archives into server %s"
+            % (owner.get("cluster"), owner["superseded_by"])
+        )
     if owner is None:
         if has_wal:
             return REFUSE, (
@@ -48,3 +74,15 @@ def guard_decision(has_wal: bool, owner: dict | None, cluster: str, system_ident
             % (owner.get("cluster"), owner.get("system_identifier"), cluster, system_identifier)
         )
     return OWNED, "the archive holds this cluster's own WAL history"
+
+
+def handover(current: dict | None, cluster: str, system_identifier: str, successor: str, restored_from: dict) -> tuple[dict, dict]:
+    """(the current server's record marked superseded_by successor, the successor's record).
+
+    After a point-in-time restore the cluster's new history goes to a new server name; the
+    old one stays readable for restores but must never receive WAL again.
+    """
+    old = dict(current or {"cluster": cluster, "system_identifier": str(system_identifier)})
+    old["superseded_by"] = successor
+    new = {"cluster": cluster, "system_identifier": str(system_identifier), "restored_from": restored_from}
+    return old, new

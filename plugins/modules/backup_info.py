@@ -126,6 +126,7 @@ recovery_window:
 from datetime import datetime, timezone
 
 from ansible_collections.thalassa.dbaas.plugins.module_utils import backup_catalog as catalog
+from ansible_collections.thalassa.dbaas.plugins.module_utils.backup_store import newest_wal, read_backups
 from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import (
     BotoCoreError,
     ClientError,
@@ -133,47 +134,6 @@ from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import (
     s3_client,
     s3_module,
 )
-
-
-def list_keys(client, bucket, prefix, delimiter=None):
-    """(objects, common prefixes) under prefix, over every page."""
-    objects, prefixes = [], []
-    arguments = dict(Bucket=bucket, Prefix=prefix)
-    if delimiter:
-        arguments["Delimiter"] = delimiter
-    for page in client.get_paginator("list_objects_v2").paginate(**arguments):
-        objects.extend(page.get("Contents", []))
-        prefixes.extend(item["Prefix"] for item in page.get("CommonPrefixes", []))
-    return objects, prefixes
-
-
-def read_backups(client, bucket, base):
-    objects, _prefixes = list_keys(client, bucket, base)
-    stored_bytes = {}
-    for item in objects:
-        backup_id = catalog.backup_id_of(item["Key"], base)
-        if backup_id:
-            stored_bytes[backup_id] = stored_bytes.get(backup_id, 0) + item["Size"]
-    backups = []
-    for backup_id in sorted(stored_bytes):
-        key = "%s%s/backup.info" % (base, backup_id)
-        if not any(item["Key"] == key for item in objects):
-            continue  # a backup still uploading its data, or debris: barman lists neither
-        text = client.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
-        backups.append(catalog.describe_backup(backup_id, catalog.parse_backup_info(text), stored_bytes[backup_id]))
-    return backups
-
-
-def newest_wal(client, bucket, wals):
-    """(segment name, time the store got it) of the newest WAL, from the last directory."""
-    _objects, directories = list_keys(client, bucket, wals, delimiter="/")
-    for directory in sorted(directories, reverse=True):
-        objects, _prefixes = list_keys(client, bucket, directory)
-        key = catalog.newest_wal_key([item["Key"] for item in objects])
-        if key:
-            modified = next(item["LastModified"] for item in objects if item["Key"] == key)
-            return catalog.wal_name(key), modified.isoformat()
-    return None, None
 
 
 def main():

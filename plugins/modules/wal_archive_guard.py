@@ -18,6 +18,9 @@ description:
     identifier) beside barman-cloud's files. An archive owned by the same system identifier is
     fine. WAL of another cluster, of an older history of a cluster with the same name, or that
     nobody claims, is refused with what was found, and nothing is written.
+  - A restore moves a cluster to a new server name and marks the old owner record as
+    superseded by it; the guard follows those marks from O(server_name) and answers for the
+    server the cluster archives into now (RV(server_name)).
 author:
   - Thalassa DBaaS team (@thalassa-dbaas)
 requirements:
@@ -34,7 +37,7 @@ options:
     type: str
     required: true
   server_name:
-    description: barman-cloud server name.
+    description: barman-cloud server name the cluster started with (usually the cluster name).
     type: str
     required: true
   cluster:
@@ -75,28 +78,26 @@ owner_record_key:
   description: Key of the owner record.
   returned: always
   type: str
+server_name:
+  description: The server name the cluster archives into now, after following restores.
+  returned: success
+  type: str
+server_chain:
+  description: The server names followed, from O(server_name) to RV(server_name).
+  returned: success
+  type: list
+  elements: str
 """
 
-import json
-
 from ansible_collections.thalassa.dbaas.plugins.module_utils import wal_archive
+from ansible_collections.thalassa.dbaas.plugins.module_utils.backup_store import read_json
 from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import (
     BotoCoreError,
     ClientError,
     fail_request,
-    is_error_code,
     s3_client,
     s3_module,
 )
-
-
-def read_owner(client, bucket, key):
-    try:
-        return json.loads(client.get_object(Bucket=bucket, Key=key)["Body"].read())
-    except ClientError as error:
-        if is_error_code(error, "NoSuchKey", "404"):
-            return None
-        raise
 
 
 def has_wal(client, bucket, prefix):
@@ -112,12 +113,16 @@ def main():
         system_identifier=dict(type="str", required=True),
     ))
     params = module.params
-    key = wal_archive.owner_record_key(params["prefix"], params["server_name"])
-    location = "s3://%s/%s" % (params["bucket"], wal_archive.wal_prefix(params["prefix"], params["server_name"]))
     client = s3_client(params)
     try:
-        owner = read_owner(client, params["bucket"], key)
-        wal_found = has_wal(client, params["bucket"], wal_archive.wal_prefix(params["prefix"], params["server_name"]))
+        server, chain = wal_archive.current_server(
+            params["server_name"],
+            lambda name: read_json(client, params["bucket"], wal_archive.owner_record_key(params["prefix"], name)),
+        )
+        key = wal_archive.owner_record_key(params["prefix"], server)
+        location = "s3://%s/%s" % (params["bucket"], wal_archive.wal_prefix(params["prefix"], server))
+        owner = read_json(client, params["bucket"], key)
+        wal_found = has_wal(client, params["bucket"], wal_archive.wal_prefix(params["prefix"], server))
         decision, why = wal_archive.guard_decision(wal_found, owner, params["cluster"], params["system_identifier"])
         if decision == wal_archive.REFUSE:
             module.fail_json(
@@ -133,7 +138,10 @@ def main():
             )
     except (BotoCoreError, ClientError) as error:
         fail_request(module, "the WAL archive of %s" % params["cluster"], error)
-    module.exit_json(changed=decision == wal_archive.CLAIM, decision=decision, owner_record_key=key, msg=why)
+    except ValueError as error:
+        module.fail_json(msg="Cannot tell where cluster %s archives: %s. Nothing was changed." % (params["cluster"], error))
+    module.exit_json(changed=decision == wal_archive.CLAIM, decision=decision, owner_record_key=key, msg=why,
+                     server_name=server, server_chain=chain)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,15 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 LAB_INVENTORY = Path(os.environ.get("LAB_STATE_DIR", REPO_ROOT / ".lab")) / "inventory"
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "rebuilds_clusters: restores clusters in place; runs after every other test")
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that rebuild clusters (restores) run last, so no other test sees their aftermath."""
+    items.sort(key=lambda item: item.get_closest_marker("rebuilds_clusters") is not None)
+
+
 class PlaybookRun:
     def __init__(self, completed: subprocess.CompletedProcess) -> None:
         self.rc = completed.returncode
@@ -51,6 +60,18 @@ def run_playbook(playbook: str, inventory: Path, *extra_args: str, env: dict | N
         timeout=1200,
     )
     return PlaybookRun(completed)
+
+
+def run_module(module: str, arguments: dict) -> dict:
+    """Runs thalassa.dbaas.<module> once on the controller; returns its result."""
+    completed = subprocess.run(
+        ["ansible", "localhost", "-m", f"thalassa.dbaas.{module}", "-a", json.dumps(arguments)],
+        capture_output=True, text=True, check=False, timeout=600,
+        env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
+             "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json", "ANSIBLE_LOCALHOST_WARNING": "0"},
+    )
+    events = json.loads(completed.stdout[completed.stdout.index("{"):])
+    return events["plays"][0]["tasks"][0]["hosts"]["localhost"]
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,72 @@
+# -*- coding: utf-8 -*-
+# Copyright: Thalassa DBaaS team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reads what barman-cloud and this collection keep in a store, through a boto3 client.
+
+The decisions about what was read live in backup_catalog and restore_plan (pure logic);
+this module only fetches.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ansible_collections.thalassa.dbaas.plugins.module_utils import backup_catalog as catalog
+from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import ClientError, is_error_code
+
+
+def list_keys(client, bucket, prefix, delimiter=None):
+    """(objects, common prefixes) under prefix, over every page."""
+    objects, prefixes = [], []
+    arguments = dict(Bucket=bucket, Prefix=prefix)
+    if delimiter:
+        arguments["Delimiter"] = delimiter
+    for page in client.get_paginator("list_objects_v2").paginate(**arguments):
+        objects.extend(page.get("Contents", []))
+        prefixes.extend(item["Prefix"] for item in page.get("CommonPrefixes", []))
+    return objects, prefixes
+
+
+def read_backups(client, bucket, base):
+    objects, _prefixes = list_keys(client, bucket, base)
+    stored_bytes = {}
+    for item in objects:
+        backup_id = catalog.backup_id_of(item["Key"], base)
+        if backup_id:
+            stored_bytes[backup_id] = stored_bytes.get(backup_id, 0) + item["Size"]
+    backups = []
+    for backup_id in sorted(stored_bytes):
+        key = "%s%s/backup.info" % (base, backup_id)
+        if not any(item["Key"] == key for item in objects):
+            continue  # a backup still uploading its data, or debris: barman lists neither
+        text = client.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+        backups.append(catalog.describe_backup(backup_id, catalog.parse_backup_info(text), stored_bytes[backup_id]))
+    return backups
+
+
+def newest_wal(client, bucket, wals):
+    """(segment name, time the store got it) of the newest WAL, from the last directory."""
+    _objects, directories = list_keys(client, bucket, wals, delimiter="/")
+    for directory in sorted(directories, reverse=True):
+        objects, _prefixes = list_keys(client, bucket, directory)
+        key = catalog.newest_wal_key([item["Key"] for item in objects])
+        if key:
+            modified = next(item["LastModified"] for item in objects if item["Key"] == key)
+            return catalog.wal_name(key), modified.isoformat()
+    return None, None
+
+
+def restore_point_key(prefix: str, server_name: str, name: str) -> str:
+    """Next to barman's tree, like the WAL archive's owner record."""
+    prefix = prefix.strip("/")
+    return "%sthalassa-dbaas/%s/restore_points/%s.json" % (prefix + "/" if prefix else "", server_name, name)
+
+
+def read_json(client, bucket, key):
+    """The JSON document at key, or None when there is none."""
+    try:
+        return json.loads(client.get_object(Bucket=bucket, Key=key)["Body"].read())
+    except ClientError as error:
+        if is_error_code(error, "NoSuchKey", "404"):
+            return None
+        raise

@@ -1,0 +1,183 @@
+# -*- coding: utf-8 -*-
+# Copyright: Thalassa DBaaS team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Where a point-in-time restore starts, and whether it can reach its target at all.
+
+Given the backups in a store (as backup_catalog describes them), the newest WAL segment
+there, and one recovery target, choose the base backup to restore and the WAL range to
+replay, or refuse with the restorable window. Pure logic, no network.
+
+The rule: the newest DONE backup that ended at or before the target (by time for time
+targets, by LSN for LSN targets); PostgreSQL cannot stop before the point at which the
+backup became consistent, so an older end is required, never a newer one. XIDs and
+restore point names carry no position of their own: the caller resolves them to a
+commit time or an LSN when it can (track_commit_timestamp, the restore point record),
+and otherwise the oldest backup is used, which reaches any later target.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from ansible_collections.thalassa.dbaas.plugins.module_utils.backup_catalog import DONE, parse_time
+
+SEGMENT_BYTES = 16 * 1024 * 1024
+TARGET_KINDS = ("time", "lsn", "xid", "name", "latest")
+LSN = re.compile(r"^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$")
+RESTORE_POINT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$")
+
+
+class PlanError(ValueError):
+    """The target is invalid or cannot be reached; the message says what to do."""
+
+
+def parse_lsn(text: str) -> int:
+    if not LSN.match(text or ""):
+        raise PlanError("%r is not an LSN: write it as PostgreSQL does, e.g. 0/3000028." % text)
+    high, low = text.split("/")
+    return (int(high, 16) << 32) + int(low, 16)
+
+
+def format_lsn(value: int) -> str:
+    return "%X/%X" % (value >> 32, value & 0xFFFFFFFF)
+
+
+def segment_name(timeline: int, lsn: int) -> str:
+    """The WAL file holding lsn on timeline (16 MB segments)."""
+    segment = lsn // SEGMENT_BYTES
+    return "%08X%08X%08X" % (timeline, segment // 256, segment % 256)
+
+
+def segment_end_lsn(name: str) -> int:
+    """First LSN after the WAL file called name."""
+    return ((int(name[8:16], 16) * 256 + int(name[16:24], 16)) + 1) * SEGMENT_BYTES
+
+
+def parse_target(targets: dict) -> tuple[str, object]:
+    """{'time': ..., 'lsn': ..., 'xid': ..., 'name': ..., 'latest': bool} -> (kind, value).
+
+    Exactly one must be given. Times need a time zone; a restore to a time in an unstated
+    zone could stop hours away from what was meant.
+    """
+    given = [kind for kind in TARGET_KINDS if targets.get(kind) not in (None, "", False)]
+    if len(given) != 1:
+        raise PlanError(
+            "Give exactly one recovery target: restore_target_time, restore_target_lsn, restore_target_xid, "
+            "restore_target_name or restore_target=latest (got %s)." % (", ".join(given) or "none")
+        )
+    kind = given[0]
+    value = targets[kind]
+    if kind == "time":
+        try:
+            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            raise PlanError("restore_target_time %r is not an ISO 8601 time, e.g. 2026-11-25T18:00:00+00:00." % value)
+        if moment.tzinfo is None:
+            raise PlanError("restore_target_time %r has no time zone: add one, e.g. +00:00 or Z." % value)
+        return kind, moment
+    if kind == "lsn":
+        return kind, parse_lsn(str(value))
+    if kind == "xid":
+        if not re.match(r"^[1-9][0-9]*$", str(value)):
+            raise PlanError("restore_target_xid %r is not a transaction ID (a positive integer)." % value)
+        return kind, int(value)
+    if kind == "name":
+        if not RESTORE_POINT_NAME.match(str(value)):
+            raise PlanError("restore_target_name %r is not a restore point name (letters, digits, _ . : -)." % value)
+        return kind, str(value)
+    return "latest", True
+
+
+def _done(backups: list[dict]) -> list[dict]:
+    return sorted((item for item in backups if item["status"] == DONE), key=lambda item: item["backup_id"])
+
+
+def restorable_window(backups: list[dict], newest_wal: str | None, newest_wal_time: str | None) -> dict:
+    done = _done(backups)
+    return {
+        "from_time": done[0]["end_time"] if done else None,
+        "from_lsn": done[0]["end_lsn"] if done else None,
+        "until_time": newest_wal_time,
+        "until_lsn": format_lsn(segment_end_lsn(newest_wal)) if newest_wal else None,
+        "newest_wal": newest_wal,
+    }
+
+
+def _describe_window(window: dict) -> str:
+    return "the store can restore from %s (LSN %s) to %s (LSN %s, WAL %s)" % (
+        window["from_time"], window["from_lsn"], window["until_time"], window["until_lsn"], window["newest_wal"])
+
+
+def choose_backup(backups: list[dict], kind: str, value, newest_wal: str | None, newest_wal_time: str | None,
+                  resolved_time: datetime | None = None, resolved_lsn: int | None = None) -> dict:
+    """The restore plan for one target, or PlanError with the restorable window.
+
+    resolved_time / resolved_lsn: where an xid committed or a restore point was made, when
+    the caller could find out; they narrow the choice of backup exactly as a time or LSN
+    target would.
+    """
+    done = _done(backups)
+    window = restorable_window(backups, newest_wal, newest_wal_time)
+    if not done:
+        raise PlanError("The store holds no DONE backup to restore from: take one first (playbooks/backup.yml).")
+    if newest_wal is None:
+        raise PlanError("The store holds no archived WAL: nothing can be replayed.")
+
+    by_time = value if kind == "time" else resolved_time
+    by_lsn = value if kind == "lsn" else resolved_lsn
+    if by_time is not None:
+        if by_time < parse_time(done[0]["end_time"]):
+            raise PlanError("Target %s is before the earliest restorable point: %s." % (by_time.isoformat(), _describe_window(window)))
+        if newest_wal_time is None or by_time > parse_time(newest_wal_time):
+            raise PlanError(
+                "Target %s is after the newest archived WAL: %s. Transactions after that may not be in the store yet; "
+                "switch WAL on the source cluster (pg_switch_wal) and retry, or pick an earlier target."
+                % (by_time.isoformat(), _describe_window(window))
+            )
+        candidates = [item for item in done if parse_time(item["end_time"]) <= by_time]
+        why = "the newest DONE backup that ended at or before %s" % by_time.isoformat()
+    elif by_lsn is not None:
+        if by_lsn < parse_lsn(done[0]["end_lsn"]):
+            raise PlanError("Target LSN %s is before the earliest restorable point: %s." % (format_lsn(by_lsn), _describe_window(window)))
+        if by_lsn >= segment_end_lsn(newest_wal):
+            raise PlanError("Target LSN %s is after the newest archived WAL: %s." % (format_lsn(by_lsn), _describe_window(window)))
+        candidates = [item for item in done if parse_lsn(item["end_lsn"]) <= by_lsn]
+        why = "the newest DONE backup that ended at or before LSN %s" % format_lsn(by_lsn)
+    elif kind == "latest":
+        candidates = done
+        why = "the newest DONE backup; recovery replays every archived WAL segment"
+    else:
+        candidates = done[:1]
+        why = ("the oldest DONE backup: the %s target has no known position, and only the oldest backup is sure "
+               "to precede it" % kind)
+
+    chosen = candidates[-1]
+    return {
+        "target_kind": kind,
+        "target": _describe_target(kind, value),
+        "backup_id": chosen["backup_id"],
+        "backup_end_time": chosen["end_time"],
+        "backup_end_lsn": chosen["end_lsn"],
+        "timeline": chosen["timeline"],
+        "system_identifier": chosen.get("system_identifier"),
+        "wal_from": chosen["begin_wal"],
+        "wal_to": segment_name_at_most(chosen, by_lsn, newest_wal),
+        "why": "Backup %s: %s." % (chosen["backup_id"], why),
+        "window": window,
+    }
+
+
+def _describe_target(kind: str, value) -> str:
+    if kind == "time":
+        return value.isoformat()
+    if kind == "lsn":
+        return format_lsn(value)
+    return "latest WAL" if kind == "latest" else str(value)
+
+
+def segment_name_at_most(backup: dict, target_lsn: int | None, newest_wal: str) -> str:
+    """The last WAL segment recovery may need: the one holding the target LSN, else the newest."""
+    if target_lsn is None:
+        return newest_wal
+    return min(segment_name(int(newest_wal[:8], 16), target_lsn), newest_wal, key=lambda name: name[8:])

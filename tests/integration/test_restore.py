@@ -1,0 +1,133 @@
+"""Point-in-time restore is exact: after a restore to a target, the table holds what was
+committed at that target, and not a row more.
+
+Rows are written in several transactions; after each commit the test records its commit
+time, the LSN after it, its xid, and a checksum of the table. A base backup is taken in the
+middle, so that later targets must start from the newer backup. Restores rebuild the
+cluster, so these tests run last (see conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta
+
+import pytest
+
+from conftest import cluster_roles, docker_exec, psql, run_playbook
+
+SOLO = "thalassa-lab-pg4"
+DEMO = ["thalassa-lab-pg1", "thalassa-lab-pg2", "thalassa-lab-pg3"]
+CHECKSUM = "SELECT coalesce(md5(string_agg(id || ':' || note, ',' ORDER BY id)), 'empty') FROM restore_probe"
+
+pytestmark = pytest.mark.rebuilds_clusters
+
+
+def commit(host: str, rows: list[int]) -> dict:
+    """One transaction; what was true right after its commit."""
+    values = ",".join(f"({row}, 'row {row}')" for row in rows)
+    xid = psql(host, f"INSERT INTO restore_probe VALUES {values} RETURNING txid_current()").splitlines()[0]
+    after = psql(host, f"SELECT clock_timestamp(), pg_current_wal_lsn(), ({CHECKSUM})").split("|")
+    return {"xid": xid, "time": after[0], "lsn": after[1], "checksum": after[2]}
+
+
+def middle(earlier: str, later: str) -> str:
+    first, second = datetime.fromisoformat(earlier), datetime.fromisoformat(later)
+    return (first + (second - first) / 2).isoformat()
+
+
+@pytest.fixture(scope="module")
+def history(lab_inventory) -> dict:
+    """Six commits on solo with a restore point after the third and a base backup after the fourth."""
+    psql(SOLO, "DROP TABLE IF EXISTS restore_probe; CREATE TABLE restore_probe (id int PRIMARY KEY, note text)")
+    time.sleep(1.1)
+    commits, backup_id, point = [], None, f"probe-{int(time.time())}"
+    for number in range(6):
+        commits.append(commit(SOLO, [number * 10 + 1, number * 10 + 2]))
+        time.sleep(1.1)  # whole seconds between commits: time targets fall clearly between them
+        if number == 2:
+            run = run_playbook("restore_point", lab_inventory, "-e", "restore_point_cluster=solo",
+                               "-e", f"restore_point_name={point}")
+            assert run.rc == 0, run.output
+        if number == 3:
+            docker_exec(SOLO, "/usr/local/bin/dbaas-backup", "mid-history", user="postgres")
+            listing = json.loads(docker_exec(SOLO, "/usr/local/bin/dbaas-backup-list", user="postgres").stdout)
+            backup_id = max(item["backup_id"] for item in listing["backups_list"] if item["status"] == "DONE")
+            time.sleep(1.1)
+    server = docker_exec(SOLO, "sed", "-n", "s/^BARMAN_CLOUD_SERVER=//p", "/etc/barman-cloud/env").stdout.strip()
+    return {"commits": commits, "backup_id": backup_id, "restore_point": point, "server": server}
+
+
+def restore(lab_inventory, cluster: str, *target: str):
+    """Restores the history the test wrote: after the first restore the cluster archives under
+    a new server name, so later restores name the server that history went to."""
+    run = run_playbook("restore", lab_inventory, "-e", f"restore_cluster={cluster}", *target)
+    assert run.rc == 0, run.output
+    return run
+
+
+def plan_backup(run) -> str:
+    text = " ".join(run.output.split())
+    return text.split("Base backup ", 1)[1].split(" ", 1)[0]
+
+
+def test_restore_to_a_time_between_commits_before_the_newer_backup(lab_inventory, history):
+    commits = history["commits"]
+    target = middle(commits[1]["time"], commits[2]["time"])
+    run = restore(lab_inventory, "solo", "-e", f"restore_source_server={history['server']}", "-e", f"restore_target_time={target}")
+    assert psql(SOLO, CHECKSUM) == commits[1]["checksum"]
+    assert plan_backup(run) != history["backup_id"]
+    assert "Point reached" in run.output
+
+
+def test_restore_to_a_time_after_the_newer_backup_starts_from_it(lab_inventory, history):
+    commits = history["commits"]
+    target = middle(commits[4]["time"], commits[5]["time"])
+    run = restore(lab_inventory, "solo", "-e", f"restore_source_server={history['server']}", "-e", f"restore_target_time={target}")
+    assert psql(SOLO, CHECKSUM) == commits[4]["checksum"]
+    assert plan_backup(run) == history["backup_id"]
+
+
+def test_restore_to_an_lsn(lab_inventory, history):
+    commits = history["commits"]
+    restore(lab_inventory, "solo", "-e", f"restore_source_server={history['server']}", "-e", f"restore_target_lsn={commits[3]['lsn']}")
+    assert psql(SOLO, CHECKSUM) == commits[3]["checksum"]
+
+
+def test_restore_to_a_transaction_id_inclusive_and_exclusive(lab_inventory, history):
+    commits = history["commits"]
+    restore(lab_inventory, "solo", "-e", f"restore_source_server={history['server']}", "-e", f"restore_target_xid={commits[2]['xid']}")
+    assert psql(SOLO, CHECKSUM) == commits[2]["checksum"]
+    restore(lab_inventory, "solo", "-e", f"restore_source_server={history['server']}",
+            "-e", f"restore_target_xid={commits[2]['xid']}", "-e", "restore_target_inclusive=false")
+    assert psql(SOLO, CHECKSUM) == commits[1]["checksum"]
+
+
+def test_restore_to_a_named_restore_point(lab_inventory, history):
+    restore(lab_inventory, "solo", "-e", f"restore_source_server={history['server']}", "-e", f"restore_target_name={history['restore_point']}")
+    assert psql(SOLO, CHECKSUM) == history["commits"][2]["checksum"]
+
+
+def test_a_refused_target_changes_nothing(lab_inventory, history):
+    before = psql(SOLO, CHECKSUM)
+    started = psql(SOLO, "SELECT pg_postmaster_start_time()")
+    future = (datetime.fromisoformat(history["commits"][-1]["time"]) + timedelta(days=365)).isoformat()
+    run = run_playbook("restore", lab_inventory, "-e", "restore_cluster=solo", "-e", f"restore_source_server={history['server']}",
+                       "-e", f"restore_target_time={future}")
+    assert run.rc != 0
+    assert "Restore refused, nothing changed" in run.output and "after the newest archived WAL" in run.output
+    assert psql(SOLO, CHECKSUM) == before
+    assert psql(SOLO, "SELECT pg_postmaster_start_time()") == started
+
+
+def test_restore_of_a_three_az_cluster_to_latest_rebuilds_its_replicas(lab_inventory):
+    leader = next(name for name, role in cluster_roles(DEMO[0]).items() if role == "leader")
+    psql(leader, "DROP TABLE IF EXISTS restore_probe; CREATE TABLE restore_probe (id int PRIMARY KEY, note text)")
+    last = commit(leader, [1, 2, 3])
+    run = restore(lab_inventory, "demo", "-e", "restore_target=latest")
+    assert "now archives under server demo-" in run.output
+    roles = cluster_roles(DEMO[0])
+    assert sorted(roles.values()).count("leader") == 1 and len(roles) == 3
+    for member in DEMO:
+        assert psql(member, CHECKSUM) == last["checksum"], member
