@@ -55,10 +55,12 @@ def client_config(addressing_style: str) -> "Config":
 
 def s3_client(params: dict):
     verify = params.get("ca_bundle") or params.get("validate_certs", True)
+    # An empty key means "none given" (a playbook passing an unset variable): boto3's own
+    # credential chain decides then, as it does for a missing one.
     session = boto3.session.Session(
-        aws_access_key_id=params.get("access_key"),
-        aws_secret_access_key=params.get("secret_key"),
-        aws_session_token=params.get("session_token"),
+        aws_access_key_id=params.get("access_key") or None,
+        aws_secret_access_key=params.get("secret_key") or None,
+        aws_session_token=params.get("session_token") or None,
         region_name=params.get("region"),
     )
     return session.client(
@@ -97,8 +99,9 @@ def fail_request(module: AnsibleModule, what: str, error: Exception) -> None:
     hint = ""
     if is_error_code(error, *CREDENTIAL_ERRORS):
         hint = (
-            " The store refused these credentials: check the access key and secret key"
-            " (backup_object_store_access_key, backup_object_store_secret_key) and what they may do."
+            " The store refused these credentials: check the access key and secret key given for it"
+            " (backup_object_store_access_key/_secret_key, or restore_source_access_key/_secret_key"
+            " for a restore from another store) and what they may do."
         )
     module.fail_json(
         msg="S3 request for %s at %s failed: %s.%s" % (what, module.params["endpoint_url"], error, hint),

@@ -108,6 +108,19 @@ def lab_s3(lab_inventory: Path, lab_secrets: dict):
     )
 
 
+@pytest.fixture(scope="session")
+def lab_offsite(lab_inventory: Path) -> dict:
+    """The lab's second endpoint (a store "outside the cloud"): its settings, key and a client."""
+    import boto3  # pylint: disable=import-outside-toplevel
+
+    store = yaml.safe_load((lab_inventory / "group_vars" / "all" / "offsite_store.yml").read_text())["lab_offsite_store"]
+    client = boto3.client(
+        "s3", endpoint_url=store["endpoint_url"], region_name=store["region"],
+        aws_access_key_id=store["access_key"], aws_secret_access_key=store["secret_key"],
+    )
+    return {**store, "client": client}
+
+
 @pytest.fixture
 def make_inventory(tmp_path: Path, lab_inventory: Path, lab_inventory_data: dict):
     """Write a variant of the lab inventory: edit(data) changes its hosts.yml content, and

@@ -121,8 +121,84 @@ def test_a_refused_target_changes_nothing(lab_inventory, history):
     assert psql(SOLO, "SELECT pg_postmaster_start_time()") == started
 
 
+def demo_leader() -> str:
+    return next(name for name, role in cluster_roles(DEMO[0]).items() if role == "leader")
+
+
+def archive_now(host: str) -> None:
+    """Switch WAL on host and wait until the store holds the segment."""
+    segment = psql(host, "SELECT pg_walfile_name(pg_switch_wal())")
+    for _ in range(60):
+        if psql(host, "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver") >= segment:
+            return
+        time.sleep(1)
+    pytest.fail(f"{segment} of {host} did not reach the store in 60 s")
+
+
+def system_identifier(host: str) -> str:
+    return psql(host, "SELECT system_identifier FROM pg_control_system()")
+
+
+def test_restore_of_another_clusters_backups_into_a_cluster_leaves_the_source_alone(lab_inventory):
+    leader = demo_leader()
+    psql(leader, "DROP TABLE IF EXISTS restore_probe; CREATE TABLE restore_probe (id int PRIMARY KEY, note text)")
+    last = commit(leader, [100, 101])
+    demo_started = {member: psql(member, "SELECT pg_postmaster_start_time()") for member in DEMO}
+    run = restore(lab_inventory, "demo", "-e", "restore_destination_cluster=solo", "-e", "restore_target=latest")
+    assert "Restore of the backups of demo into cluster solo" in run.output
+    assert "now archives under server solo-" in run.output
+    assert psql(SOLO, CHECKSUM) == last["checksum"]
+    assert system_identifier(SOLO) == system_identifier(leader)
+    # The source cluster ran on, untouched, and still archives where it did.
+    assert {member: psql(member, "SELECT pg_postmaster_start_time()") for member in DEMO} == demo_started
+    assert psql(leader, CHECKSUM) == last["checksum"]
+    assert docker_exec(leader, "sed", "-n", "s/^BARMAN_CLOUD_SERVER=//p", "/etc/barman-cloud/env").stdout.strip().startswith("demo")
+
+
+def copy_prefix(source, bucket: str, prefix: str, target, target_bucket: str) -> int:
+    """What an off-site copy does (the backup_replication issue): every object, same keys."""
+    copied = 0
+    for page in source.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/"):
+        for item in page.get("Contents", []):
+            body = source.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+            target.put_object(Bucket=target_bucket, Key=item["Key"], Body=body)
+            copied += 1
+    return copied
+
+
+def test_restore_from_a_second_object_store_reads_only_that_store(lab_inventory, lab_s3, lab_offsite):
+    """Solo's backups are copied to the lab's second endpoint; a commit made after the copy
+    is in the cluster's own store but not in the copy, so a restore to latest from the copy
+    must end before it."""
+    psql(SOLO, "DROP TABLE IF EXISTS restore_probe; CREATE TABLE restore_probe (id int PRIMARY KEY, note text)")
+    copied_state = commit(SOLO, [200, 201])
+    archive_now(SOLO)
+    bucket = f"offsite-{int(time.time())}"
+    lab_offsite["client"].create_bucket(Bucket=bucket)
+    assert copy_prefix(lab_s3, "solo-backups", "solo", lab_offsite["client"], bucket) > 0
+    commit(SOLO, [202])
+    archive_now(SOLO)
+    source = ["-e", f"restore_source_bucket={bucket}", "-e", "restore_source_prefix=solo",
+              "-e", f"restore_source_endpoint_url={lab_offsite['endpoint_url']}",
+              "-e", f"restore_source_access_key={lab_offsite['access_key']}"]
+
+    refused = run_playbook("restore", lab_inventory, "-e", "restore_cluster=solo", "-e", "restore_target=latest",
+                           *source, "-e", "restore_source_secret_key=not-the-secret")
+    assert refused.rc != 0 and "The store refused these credentials" in refused.output
+    assert "not-the-secret" not in refused.output
+    assert psql(SOLO, "SELECT count(*) FROM restore_probe") == "3"
+
+    run = restore(lab_inventory, "solo", "-e", "restore_target=latest", *source,
+                  "-e", f"restore_source_secret_key={lab_offsite['secret_key']}")
+    assert f"at {lab_offsite['endpoint_url']}" in run.output
+    assert lab_offsite["secret_key"] not in run.output
+    assert psql(SOLO, CHECKSUM) == copied_state["checksum"]
+    # The key for the copy was needed only during the restore.
+    assert docker_exec(SOLO, "test", "-e", "/etc/barman-cloud/restore-source-credentials", check=False).returncode == 1
+
+
 def test_restore_of_a_three_az_cluster_to_latest_rebuilds_its_replicas(lab_inventory):
-    leader = next(name for name, role in cluster_roles(DEMO[0]).items() if role == "leader")
+    leader = demo_leader()
     psql(leader, "DROP TABLE IF EXISTS restore_probe; CREATE TABLE restore_probe (id int PRIMARY KEY, note text)")
     last = commit(leader, [1, 2, 3])
     run = restore(lab_inventory, "demo", "-e", "restore_target=latest")

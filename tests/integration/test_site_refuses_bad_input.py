@@ -68,5 +68,5 @@ def test_object_store_refusing_the_credentials_is_reported_before_any_change(mak
     run = run_playbook("site", make_inventory(group_vars={"solo": {"backup_object_store_secret_key": "not-the-secret"}}))
     assert_refused_without_change(
         run, lab_secrets, "(403) when calling the HeadBucket operation", "The store refused these credentials",
-        "backup_object_store_access_key, backup_object_store_secret_key")
+        "backup_object_store_access_key/_secret_key")
     assert "not-the-secret" not in run.output

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Restore time of the lab's demo cluster with a database of about 1.5 GB, split into base
+backup download, WAL replay and total, next to a plain copy of the same backup's bytes from
+the same store in the same run (the ratio is the figure). Prints figures, asserts nothing.
+
+    benchmarks/restore.py [--scale 100] [--load-seconds 60]
+
+Needs a deployed lab (scripts/demo, or scripts/test) and the repository's venv on PATH.
+It REBUILDS the demo cluster: a pgbench database is loaded, a base backup taken, writes
+run for --load-seconds (the WAL to replay), then playbooks/restore.yml restores demo to
+latest. The plain copy downloads every object of that base backup on the leader with
+boto3's managed transfer (the library barman-cloud uses), without unpacking anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+MEMBERS = ["thalassa-lab-pg1", "thalassa-lab-pg2", "thalassa-lab-pg3"]
+PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
+
+PLAIN_COPY = r"""
+import sys, time, boto3
+from boto3.s3.transfer import TransferConfig
+bucket, prefix, endpoint, addressing, target = sys.argv[1:6]
+client = boto3.client("s3", endpoint_url=endpoint,
+                      config=boto3.session.Config(s3={"addressing_style": addressing}))
+keys = [item for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        for item in page.get("Contents", [])]
+started = time.monotonic()
+for item in keys:
+    client.download_file(bucket, item["Key"], target + "/" + item["Key"].replace("/", "_"),
+                         Config=TransferConfig(max_concurrency=8))
+print(len(keys), sum(item["Size"] for item in keys), round(time.monotonic() - started, 2))
+"""
+
+
+def run(*command: str, **kwargs) -> str:
+    return subprocess.run(command, check=True, capture_output=True, text=True, **kwargs).stdout.strip()
+
+
+def sql(host: str, query: str, database: str = "postgres") -> str:
+    return run("docker", "exec", "-u", "postgres", host, "psql", "-h", "/var/run/postgresql", "-XAtc", query, database)
+
+
+def leader() -> str:
+    for member in MEMBERS:
+        code = run("docker", "exec", member, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                   "http://127.0.0.1:8008/primary")
+        if code == "200":
+            return member
+    sys.exit("no leader among %s: is the lab deployed?" % ", ".join(MEMBERS))
+
+
+def timed(*command: str) -> float:
+    started = time.monotonic()
+    run(*command)
+    return time.monotonic() - started
+
+
+def env_file(host: str) -> dict:
+    text = run("docker", "exec", host, "cat", "/etc/barman-cloud/env")
+    return dict(line.split("=", 1) for line in text.splitlines() if re.match(r"^[A-Z_]+=", line))
+
+
+def newest_backup(host: str) -> str:
+    import json  # pylint: disable=import-outside-toplevel
+
+    listing = json.loads(run("docker", "exec", "-u", "postgres", host, "/usr/local/bin/dbaas-backup-list"))
+    return max(item["backup_id"] for item in listing["backups_list"] if item["status"] == "DONE")
+
+
+def plain_copy(host: str, settings: dict, backup_id: str) -> tuple[int, int, float]:
+    bucket, _, prefix = settings["BARMAN_CLOUD_DESTINATION"].removeprefix("s3://").partition("/")
+    key_prefix = "%s/%s/base/%s/" % (prefix, settings["BARMAN_CLOUD_SERVER"], backup_id)
+    run("docker", "exec", host, "install", "-d", "-o", "postgres", "/var/tmp/plain-copy")
+    try:
+        output = run(
+            "docker", "exec", "-u", "postgres", "-i", host, "bash", "-c",
+            "set -a; . /etc/barman-cloud/env; set +a; exec /opt/barman-cloud/bin/python - \"$@\"", "copy",
+            bucket, key_prefix, settings["BARMAN_CLOUD_ENDPOINT"], settings["BARMAN_CLOUD_ADDRESSING"], "/var/tmp/plain-copy",
+            input=PLAIN_COPY,
+        )
+    finally:
+        run("docker", "exec", host, "rm", "-rf", "/var/tmp/plain-copy")
+    objects, size, seconds = output.split()
+    return int(objects), int(size), float(seconds)
+
+
+def restore_figures(output: str) -> dict:
+    text = " ".join(output.split())
+    found = re.search(r"Seconds: base backup download ([0-9.]+), WAL replay and promotion ([0-9.-]+), "
+                      r"until the restored member led ([0-9.]+), total with replicas and the new base backup ([0-9.]+)", text)
+    if not found:
+        sys.exit("restore.yml printed no timing line:\n" + output[-3000:])
+    return dict(zip(["download", "replay", "led", "total"], map(float, found.groups())))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=100, help="pgbench scale (100 is about 1.5 GB)")
+    parser.add_argument("--load-seconds", type=int, default=60, help="pgbench run after the backup (WAL to replay)")
+    arguments = parser.parse_args()
+
+    host = leader()
+    print("leader: %s; pgbench scale %d, then %d s of writes after the base backup" % (host, arguments.scale, arguments.load_seconds))
+    sql(host, "DROP DATABASE IF EXISTS bench")
+    sql(host, "CREATE DATABASE bench")
+    seconds = timed("docker", "exec", "-u", "postgres", host, PGBENCH, "-h", "/var/run/postgresql", "-i", "-q",
+                    "-s", str(arguments.scale), "bench")
+    size = sql(host, "SELECT pg_size_pretty(sum(pg_database_size(datname))) FROM pg_database")
+    print("load: %s in %.1f s" % (size, seconds))
+
+    seconds = timed("docker", "exec", "-u", "postgres", host, "/usr/local/bin/dbaas-backup", "bench-base")
+    backup_id = newest_backup(host)
+    print("base backup %s: %.1f s" % (backup_id, seconds))
+
+    start_lsn = sql(host, "SELECT pg_current_wal_lsn()")
+    run("docker", "exec", "-u", "postgres", host, PGBENCH, "-h", "/var/run/postgresql", "-c", "4", "-T",
+        str(arguments.load_seconds), "bench")
+    wal = int(float(sql(host, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '%s')" % start_lsn)))
+    print("WAL written after the backup: %.0f MB" % (wal / 2**20))
+
+    objects, size, copy_seconds = plain_copy(host, env_file(host), backup_id)
+    print("plain copy of the backup's %d objects (%.0f MB in the store): %.1f s (%.1f MB/s)"
+          % (objects, size / 2**20, copy_seconds, size / 2**20 / copy_seconds))
+
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.environ.get("ANSIBLE_COLLECTIONS_PATH", str(REPO / ".build" / "dev")))
+    completed = subprocess.run(
+        ["ansible-playbook", "-i", str(REPO / ".lab" / "inventory"), "thalassa.dbaas.restore",
+         "-e", "restore_cluster=demo", "-e", "restore_target=latest"],
+        capture_output=True, text=True, env=env, check=False,
+    )
+    if completed.returncode != 0:
+        sys.exit("restore.yml failed:\n" + completed.stdout[-4000:])
+    figures = restore_figures(completed.stdout)
+    print("restore: base download %(download).1f s, WAL replay and promotion %(replay).1f s, "
+          "restored member leads after %(led).1f s, total with replicas re-cloned and a new base backup %(total).1f s" % figures)
+    print("ratio base download / plain copy: %.2f" % (figures["download"] / copy_seconds))
+    print("ratio time until the restored member leads / plain copy: %.2f" % (figures["led"] / copy_seconds))
+
+
+if __name__ == "__main__":
+    main()
