@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 """Restore time of the lab's demo cluster with a database of about 1.5 GB, split into base
 backup download, WAL replay and total, next to a plain copy of the same backup's bytes from
 the same store in the same run (the ratio is the figure). Prints figures, asserts nothing.
 
-    benchmarks/restore.py [--scale 100] [--load-seconds 60]
+    python benchmarks/restore.py [--scale 100] [--load-seconds 60]
 
 Needs a deployed lab (scripts/demo, or scripts/test) and the repository's venv on PATH.
 It REBUILDS the demo cluster: a pgbench database is loaded, a base backup taken, writes
@@ -78,7 +77,8 @@ def newest_backup(host: str) -> str:
 
 
 def plain_copy(host: str, settings: dict, backup_id: str) -> tuple[int, int, float]:
-    bucket, _, prefix = settings["BARMAN_CLOUD_DESTINATION"].removeprefix("s3://").partition("/")
+    bucket, prefix = (settings["BARMAN_CLOUD_DESTINATION"].removeprefix("s3://") + "/").split("/", 1)
+    prefix = prefix.rstrip("/")
     key_prefix = "%s/%s/base/%s/" % (prefix, settings["BARMAN_CLOUD_SERVER"], backup_id)
     run("docker", "exec", host, "install", "-d", "-o", "postgres", "/var/tmp/plain-copy")
     try:

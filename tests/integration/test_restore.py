@@ -128,7 +128,7 @@ def demo_leader() -> str:
 def archive_now(host: str) -> None:
     """Switch WAL on host and wait until the store holds the segment."""
     segment = psql(host, "SELECT pg_walfile_name(pg_switch_wal())")
-    for _ in range(60):
+    for _attempt in range(60):
         if psql(host, "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver") >= segment:
             return
         time.sleep(1)
@@ -197,11 +197,28 @@ def test_restore_from_a_second_object_store_reads_only_that_store(lab_inventory,
     assert docker_exec(SOLO, "test", "-e", "/etc/barman-cloud/restore-source-credentials", check=False).returncode == 1
 
 
-def test_restore_of_a_three_az_cluster_to_latest_rebuilds_its_replicas(lab_inventory):
-    leader = demo_leader()
-    psql(leader, "DROP TABLE IF EXISTS restore_probe; CREATE TABLE restore_probe (id int PRIMARY KEY, note text)")
-    last = commit(leader, [1, 2, 3])
+def patroni_timeline(host: str) -> int:
+    answer = json.loads(docker_exec(host, "curl", "-sf", "http://127.0.0.1:8008/cluster").stdout)
+    return next(member["timeline"] for member in answer["members"] if member["role"] == "leader")
+
+
+def test_restore_of_a_three_az_cluster_across_a_switchover_rebuilds_its_replicas(lab_inventory):
+    """The base backup was taken on an older timeline than the leader's after a switchover:
+    recovery must follow the timeline history in the store to reach the last commit."""
+    old = demo_leader()
+    psql(old, "DROP TABLE IF EXISTS restore_probe; CREATE TABLE restore_probe (id int PRIMARY KEY, note text)")
+    commit(old, [1, 2, 3])
+    standby = next(name for name, role in cluster_roles(DEMO[0]).items() if role == "sync_standby")
+    switched = run_playbook("switchover", lab_inventory, "-e", "switchover_cluster=demo", "-e", f"switchover_candidate={standby}")
+    assert switched.rc == 0, switched.output
+    new = demo_leader()
+    assert new == standby  # a named candidate (test_ha.py covers the default one)
+    last = commit(new, [4, 5])
+    timeline = patroni_timeline(new)
     run = restore(lab_inventory, "demo", "-e", "restore_target=latest")
+    text = " ".join(run.output.split())
+    backup_timeline = int(text.split("WAL to replay: ", 1)[1][:8], 16)
+    assert backup_timeline < timeline, "the chosen backup must predate the switchover for this test to mean anything"
     assert "now archives under server demo-" in run.output
     roles = cluster_roles(DEMO[0])
     assert sorted(roles.values()).count("leader") == 1 and len(roles) == 3

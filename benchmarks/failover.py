@@ -1,0 +1,163 @@
+"""How long the lab's demo cluster takes to accept writes again, and how many
+acknowledged commits it loses, when its leader fails in different ways. Prints figures,
+asserts nothing. Needs a deployed lab (scripts/demo, or scripts/test) and the repo's venv.
+
+    python benchmarks/failover.py [--rounds 1] [--mode sync|async|both]
+
+Scenarios, each under a client committing one row at a time (tests/integration/commit_recorder.py):
+  host dies        docker kill of the leader's container (then started again; it rejoins)
+  postgres crash   kill -9 of the leader's postmaster (Patroni restarts it or fails over)
+  patroni stop     systemctl stop patroni on the leader (a clean stop hands over)
+  patroni crash    kill -9 of the leader's Patroni (systemd restarts it)
+  switchover       playbooks/switchover.yml (the playbook's own run time is printed too)
+"Mode async" turns Patroni's synchronous_mode off for the run and back on afterwards; the
+lost-commit count there is the asynchronous recovery point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "integration"))
+from commit_recorder import CommitRecorder  # noqa: E402  pylint: disable=wrong-import-position
+
+import yaml  # noqa: E402  pylint: disable=wrong-import-position
+
+DEMO = ["thalassa-lab-pg1", "thalassa-lab-pg2", "thalassa-lab-pg3"]
+INVENTORY = REPO / ".lab" / "inventory"
+
+
+def sh(*command: str, check: bool = True) -> str:
+    return subprocess.run(command, capture_output=True, text=True, check=check).stdout.strip()
+
+
+def running(host: str) -> bool:
+    return sh("docker", "inspect", "-f", "{{.State.Running}}", host, check=False) == "true"
+
+
+def members() -> dict:
+    for host in DEMO:
+        if running(host):
+            out = sh("docker", "exec", host, "curl", "-s", "-m", "2", "http://127.0.0.1:8008/cluster", check=False)
+            if out:
+                return {m["name"]: m for m in json.loads(out)["members"]}
+    return {}
+
+
+def leader() -> str | None:
+    return next((name for name, m in members().items() if m["role"] == "leader"), None)
+
+
+def healthy() -> bool:
+    state = members()
+    return len(state) == 3 and sum(m["role"] == "leader" for m in state.values()) == 1 and all(
+        m["state"] == "streaming" for m in state.values() if m["role"] != "leader")
+
+
+def wait(check, seconds: float = 180) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        try:
+            if check():
+                return time.monotonic() - started
+        except (subprocess.SubprocessError, json.JSONDecodeError, KeyError):
+            pass
+        time.sleep(0.2)
+    raise SystemExit("timed out")
+
+
+def patch_config(body: dict) -> None:
+    host = leader()
+    sh("docker", "exec", host, "curl", "-sf", "-XPATCH", "-d", json.dumps(body), "http://127.0.0.1:8008/config")
+
+
+def playbook(name: str, *extra: str) -> float:
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.environ.get("ANSIBLE_COLLECTIONS_PATH", str(REPO / ".build" / "dev")))
+    started = time.monotonic()
+    done = subprocess.run(["ansible-playbook", "-i", str(INVENTORY), f"thalassa.dbaas.{name}", *extra],
+                          capture_output=True, text=True, env=env, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{name}.yml failed:\n{done.stdout[-3000:]}")
+    return time.monotonic() - started
+
+
+def host_dies(old: str) -> None:
+    sh("docker", "kill", old)
+
+
+def recover_host(old: str) -> None:
+    if not running(old):
+        sh("docker", "start", old)
+        wait(lambda: sh("docker", "exec", old, "systemctl", "is-system-running", check=False) in ("running", "degraded"))
+    playbook("rejoin", "-e", "rejoin_cluster=demo")
+
+
+SCENARIOS = {
+    "host dies": host_dies,
+    "postgres crash": lambda old: sh("docker", "exec", old, "pkill", "-9", "-f", "-o", "postgres -D"),
+    "patroni stop": lambda old: sh("docker", "exec", old, "systemctl", "stop", "--no-block", "patroni"),
+    "patroni crash": lambda old: sh("docker", "exec", old, "pkill", "-9", "-f", "bin/patroni"),
+}
+
+
+def measure(name: str, act, password: str, addresses: list[str]) -> None:
+    wait(healthy)
+    client = CommitRecorder(addresses, password, table="failover_probe")
+    client.prepare()
+    client.start()
+    wait(lambda: len(client.acknowledged) >= 50, 30)
+    old = leader()
+    started = time.monotonic()
+    extra = ""
+    if act is None:
+        extra = "; switchover.yml ran %.1f s" % playbook("switchover", "-e", "switchover_cluster=demo")
+    else:
+        act(old)
+    wait(lambda: client.acknowledged_at[-1] > started + 0.5, 120)
+    resumed = min(at for at in client.acknowledged_at if at > started + 0.3) - started
+    time.sleep(2)
+    client.stop()
+    new = leader()
+    rows = set(map(int, sh("docker", "exec", "-u", "postgres", new, "psql", "-h", "/var/run/postgresql", "-XAtc",
+                           "SELECT n FROM failover_probe").split()))
+    lost = sorted(set(client.acknowledged) - rows)
+    print(f"  {name:15} leader {old} -> {new}: writes accepted again after {resumed:5.1f} s; "
+          f"acknowledged commits lost: {len(lost)} of {len(client.acknowledged)}{extra}", flush=True)
+    if act is host_dies or name in ("patroni stop",):
+        recover_host(old)
+    wait(healthy)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--mode", choices=["sync", "async", "both"], default="both")
+    arguments = parser.parse_args()
+    secrets = yaml.safe_load((INVENTORY / "group_vars" / "all" / "secrets.yml").read_text())
+    addresses = [sh("docker", "exec", host, "hostname", "-I").split()[0] for host in DEMO]
+    config = json.loads(sh("docker", "exec", leader(), "curl", "-sf", "http://127.0.0.1:8008/config"))
+    print("Patroni: ttl %s, loop_wait %s, retry_timeout %s, synchronous_mode %s"
+          % (config.get("ttl"), config.get("loop_wait"), config.get("retry_timeout"), config.get("synchronous_mode")))
+    modes = ["sync", "async"] if arguments.mode == "both" else [arguments.mode]
+    try:
+        for mode in modes:
+            patch_config({"synchronous_mode": mode == "sync"})
+            time.sleep(5)
+            print(f"synchronous_mode {mode == 'sync'}:")
+            for _round in range(arguments.rounds):
+                for name, act in list(SCENARIOS.items()) + [("switchover", None)]:
+                    measure(name, act, secrets["patroni_superuser_password"], addresses)
+    finally:
+        wait(lambda: leader() is not None)
+        patch_config({"synchronous_mode": bool(config.get("synchronous_mode"))})
+
+
+if __name__ == "__main__":
+    main()

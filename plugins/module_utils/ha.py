@@ -1,0 +1,199 @@
+# -*- coding: utf-8 -*-
+# Copyright: Thalassa DBaaS team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Choosing the member that takes over in a planned switchover or a forced failover, from
+Patroni's /cluster answer. Pure logic: Patroni performs the change; this decides whether
+to ask it and whom, and says why (or why not) in words an operator can act on."""
+
+from __future__ import annotations
+
+REPLICA_ROLES = ("replica", "sync_standby", "quorum_standby")
+SYNCHRONOUS_ROLES = ("sync_standby", "quorum_standby")
+
+
+class Refusal(Exception):
+    """The change is refused; the message says why and what to do."""
+
+
+def _tags(member: dict) -> dict:
+    return member.get("tags") or {}
+
+
+def _az(member: dict) -> str:
+    return str(_tags(member).get("az", ""))
+
+
+def _lag(member: dict):
+    """Bytes the member lags behind the leader (receive lag where Patroni gives it: that is
+    what a promotion keeps), or None when unknown."""
+    for key in ("lag", "receive_lag", "replay_lag"):
+        value = member.get(key)
+        if isinstance(value, int):
+            return value
+    return None
+
+
+def leader_of(cluster: dict):
+    """The member that leads, or None."""
+    for member in cluster.get("members", []):
+        if member.get("role") in ("leader", "standby_leader"):
+            return member
+    return None
+
+
+def unfit_reason(member: dict, max_lag_bytes):
+    """Why this member cannot take over now, or None when it can."""
+    name = member.get("name")
+    if member.get("role") not in REPLICA_ROLES:
+        return "%s is not a replica (role %s)" % (name, member.get("role"))
+    if str(_tags(member).get("nofailover", "")).lower() == "true":
+        return "%s is tagged nofailover" % name
+    if member.get("state") != "streaming":
+        return "%s is not streaming (state %s)" % (name, member.get("state"))
+    lag = _lag(member)
+    if lag is None:
+        return "%s has an unknown lag" % name
+    if max_lag_bytes is not None and lag > max_lag_bytes:
+        return "%s lags %d bytes behind, more than %d" % (name, lag, max_lag_bytes)
+    return None
+
+
+def _describe(member: dict) -> str:
+    return "%s (AZ %s, %s, lag %s bytes)" % (member.get("name"), _az(member) or "?", member.get("role"), _lag(member))
+
+
+def _member(cluster: dict, name: str) -> dict:
+    for member in cluster.get("members", []):
+        if member.get("name") == name:
+            return member
+    known = ", ".join(sorted(str(m.get("name")) for m in cluster.get("members", [])))
+    raise Refusal("%s is not among the members Patroni reports for cluster %s (%s): its Patroni is down, or it is "
+                  "not a member" % (name, cluster.get("scope", "?"), known or "none"))
+
+
+def _ranked(candidates: list, synchronous: bool) -> list:
+    """Healthiest first: a synchronous standby when the cluster is synchronous, then least
+    lag, then name (a stable choice)."""
+    return sorted(candidates, key=lambda m: (synchronous and m.get("role") not in SYNCHRONOUS_ROLES, _lag(m), m.get("name")))
+
+
+def switchover_plan(cluster: dict, candidate: str | None = None, max_lag_bytes: int | None = None,
+                    synchronous: bool = False) -> dict:
+    """Leader and candidate for a planned switchover.
+
+    Without a candidate: the healthiest streaming replica in another AZ than the leader's.
+    With synchronous mode on, Patroni switches over only to a synchronous standby (it keeps
+    every acknowledged commit), so only those qualify.
+    """
+    leader = leader_of(cluster)
+    if leader is None:
+        raise Refusal("cluster %s has no leader: a switchover needs one; use failover.yml to force a leader"
+                      % cluster.get("scope", "?"))
+
+    def fit(member):
+        reason = unfit_reason(member, max_lag_bytes)
+        if reason is None and synchronous and member.get("role") not in SYNCHRONOUS_ROLES:
+            reason = "%s is not a synchronous standby, and the cluster is synchronous" % member.get("name")
+        return reason
+
+    if candidate:
+        chosen = _member(cluster, candidate)
+        if chosen is leader:
+            raise Refusal("%s leads already" % candidate)
+        reason = fit(chosen)
+        if reason:
+            raise Refusal("the candidate cannot take over: %s" % reason)
+        why = "the candidate asked for"
+    else:
+        others = [m for m in cluster.get("members", []) if m is not leader]
+        reasons = [fit(m) for m in others]
+        fit_members = [m for m, reason in zip(others, reasons) if reason is None]
+        elsewhere = [m for m in fit_members if _az(m) != _az(leader)]
+        if not elsewhere:
+            details = [r for r in reasons if r] + ["%s is in the leader's AZ %s" % (m.get("name"), _az(leader))
+                                                   for m in fit_members]
+            raise Refusal("no healthy replica in another AZ than the leader's (%s): %s"
+                          % (_az(leader) or "?", "; ".join(details) or "the cluster has no replica"))
+        chosen = _ranked(elsewhere, synchronous)[0]
+        why = "the healthiest streaming replica in another AZ than the leader's"
+    return {
+        "leader": leader.get("name"),
+        "leader_az": _az(leader),
+        "candidate": chosen.get("name"),
+        "candidate_az": _az(chosen),
+        "candidate_lag": _lag(chosen),
+        "why": "%s: %s" % (why, _describe(chosen)),
+    }
+
+
+def parse_accepted_loss(value) -> int | None:
+    """failover_accepted_loss: bytes as an int (0 = none), or 'unlimited' (None)."""
+    text = str(value).strip().lower()
+    if text == "unlimited":
+        return None
+    try:
+        number = int(text)
+    except ValueError:
+        raise Refusal("failover_accepted_loss must be a number of bytes (0 accepts no loss) or 'unlimited', not %r" % value)
+    if number < 0:
+        raise Refusal("failover_accepted_loss must not be negative")
+    return number
+
+
+def _failover_unfit(member: dict):
+    """Why this member cannot be forced to lead, or None. Its lag is judged separately:
+    without a leader a replica is running, not streaming."""
+    name = member.get("name")
+    if member.get("role") not in REPLICA_ROLES:
+        return "%s is not a replica (role %s)" % (name, member.get("role"))
+    if str(_tags(member).get("nofailover", "")).lower() == "true":
+        return "%s is tagged nofailover" % name
+    if member.get("state") not in ("streaming", "running"):
+        return "%s is not running (state %s)" % (name, member.get("state"))
+    return None
+
+
+def failover_plan(cluster: dict, candidate: str | None = None, accepted_loss: int | None = 0,
+                  avoid_az: str | None = None) -> dict:
+    """Candidate for a forced failover, which may run without a leader.
+
+    Default candidate: the streaming replica with least lag outside avoid_az (an AZ being
+    evacuated) and outside the current leader's AZ when one leads. A candidate whose lag is
+    unknown or above accepted_loss bytes is refused: promoting it loses those bytes of
+    committed WAL. accepted_loss None accepts any loss.
+    """
+    leader = leader_of(cluster)
+    leader_az = _az(leader) if leader else None
+    if candidate:
+        chosen = _member(cluster, candidate)
+        if chosen is leader:
+            raise Refusal("%s leads already" % candidate)
+        reason = _failover_unfit(chosen)
+        if reason:
+            raise Refusal("the candidate cannot take over: %s" % reason)
+        why = "the candidate asked for"
+    else:
+        avoided = " and ".join("AZ %s" % az for az in (avoid_az, leader_az) if az) or "no AZ"
+        away = [m for m in cluster.get("members", [])
+                if m is not leader and _failover_unfit(m) is None and _az(m) not in (avoid_az, leader_az)]
+        if not away:
+            raise Refusal("no running replica outside %s: %s" % (
+                avoided, "; ".join("%s %s" % (_describe(m), m.get("state")) for m in cluster.get("members", []))))
+        chosen = sorted(away, key=lambda m: (_lag(m) is None, _lag(m) or 0, m.get("name")))[0]
+        why = "the running replica with least lag outside %s" % avoided
+    lag = _lag(chosen)
+    if accepted_loss is not None:
+        if lag is None:
+            raise Refusal("%s: its lag behind the last leader is unknown, so promoting it may lose committed data; "
+                          "to accept that, run again with -e failover_accepted_loss=unlimited" % _describe(chosen))
+        if lag > accepted_loss:
+            raise Refusal("%s lags %d bytes behind the last leader: promoting it loses them; to accept that, run again "
+                          "with -e failover_accepted_loss=%d (or choose another candidate)" % (chosen.get("name"), lag, lag))
+    return {
+        "leader": leader.get("name") if leader else None,
+        "leader_az": leader_az,
+        "candidate": chosen.get("name"),
+        "candidate_az": _az(chosen),
+        "candidate_lag": lag,
+        "why": "%s: %s" % (why, _describe(chosen)),
+    }

@@ -1,0 +1,176 @@
+"""High availability on the lab's 3-AZ "demo" cluster (Patroni synchronous mode on):
+switchover, forced failover, the death of the leader's host, and rejoin, each under a
+client that records every commit the server acknowledged. Nothing acknowledged may be
+missing afterwards. Durations are printed (pytest -s), never asserted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+
+import pytest
+
+from commit_recorder import CommitRecorder
+from conftest import docker_exec, psql, run_playbook
+
+DEMO = ["thalassa-lab-pg1", "thalassa-lab-pg2", "thalassa-lab-pg3"]
+AZ = {"thalassa-lab-pg1": "az1", "thalassa-lab-pg2": "az2", "thalassa-lab-pg3": "az3"}
+
+
+def host_ip(host: str) -> str:
+    return docker_exec(host, "hostname", "-I").stdout.split()[0]
+
+
+def running(host: str) -> bool:
+    state = subprocess.run(["docker", "inspect", "-f", "{{.State.Running}}", host], capture_output=True, text=True, check=False)
+    return state.stdout.strip() == "true"
+
+
+def cluster() -> dict:
+    """Patroni's /cluster from the first live member that answers."""
+    for host in DEMO:
+        if not running(host):
+            continue
+        answer = docker_exec(host, "curl", "-s", "-m", "3", "http://127.0.0.1:8008/cluster", check=False)
+        if answer.returncode == 0 and answer.stdout.strip():
+            return json.loads(answer.stdout)
+    raise AssertionError("no demo member answers")
+
+
+def members() -> dict[str, dict]:
+    return {member["name"]: member for member in cluster()["members"]}
+
+
+def leader() -> str:
+    return next(name for name, member in members().items() if member["role"] == "leader")
+
+
+def with_role(role: str) -> str:
+    return next(name for name, member in members().items() if member["role"] == role)
+
+
+def wait_until(what: str, check, seconds: float = 120) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        try:
+            if check():
+                return time.monotonic() - started
+        except (AssertionError, StopIteration, subprocess.SubprocessError, json.JSONDecodeError):
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"not within {seconds} s: {what}")
+
+
+def all_streaming() -> bool:
+    state = members()
+    return len(state) == 3 and sum(m["role"] == "leader" for m in state.values()) == 1 and all(
+        m["state"] == "streaming" for m in state.values() if m["role"] != "leader")
+
+
+def rows(host: str) -> set[int]:
+    return {int(n) for n in psql(host, "SELECT n FROM ha_probe").split()}
+
+
+@pytest.fixture
+def recorder(lab_secrets):
+    client = CommitRecorder([host_ip(host) for host in DEMO], lab_secrets["patroni_superuser_password"])
+    client.prepare()
+    client.start()
+    wait_until("the client's first commits", lambda: len(client.acknowledged) >= 20, 30)
+    yield client
+    client.stop()
+
+
+def assert_nothing_acknowledged_is_lost(client: CommitRecorder, host: str) -> None:
+    client.stop()
+    present = rows(host)
+    missing = sorted(set(client.acknowledged) - present)
+    assert not missing, f"acknowledged commits missing on {host}: {missing[:20]}"
+    print(f"\n{len(client.acknowledged)} acknowledged commits, all on {host}; longest pause between two: "
+          f"{client.longest_pause():.2f} s; errors seen by the client: {len(client.errors)}")
+
+
+def test_switchover_to_the_default_candidate_loses_no_acknowledged_commit(lab_inventory, recorder):
+    wait_until("a healthy cluster", all_streaming)
+    old, standby = leader(), with_role("sync_standby")
+    run = run_playbook("switchover", lab_inventory, "-e", "switchover_cluster=demo")
+    assert run.rc == 0, run.output
+    new = leader()
+    # Synchronous cluster: only the synchronous standby qualifies, and it is in another AZ.
+    assert new == standby and AZ[new] != AZ[old]
+    assert f"Switchover of cluster demo: {old} (AZ {AZ[old]}) hands over to {new} (AZ {AZ[new]})" in " ".join(run.output.split())
+    wait_until("the old leader streaming from the new one", all_streaming)
+    time.sleep(1)
+    assert_nothing_acknowledged_is_lost(recorder, new)
+    assert len(recorder.acknowledged) > 40
+
+
+def test_switchover_check_mode_prints_the_plan_and_changes_nothing(lab_inventory):
+    wait_until("a healthy cluster", all_streaming)
+    before = leader()
+    run = run_playbook("switchover", lab_inventory, "-e", "switchover_cluster=demo", "--check")
+    assert run.rc == 0, run.output
+    assert "hands over to" in run.output and run.recap()[before]["changed"] == 0
+    assert leader() == before
+
+
+def test_switchover_refuses_a_candidate_that_is_down_and_rejoin_brings_it_back(lab_inventory):
+    wait_until("a healthy cluster", all_streaming)
+    current = leader()
+    started = psql(current, "SELECT pg_postmaster_start_time()")
+    down = next(host for host in DEMO if host != current)
+    docker_exec(down, "systemctl", "stop", "patroni")
+    try:
+        run = run_playbook("switchover", lab_inventory, "-e", "switchover_cluster=demo", "-e", f"switchover_candidate={down}")
+        assert run.rc != 0
+        text = " ".join(run.output.split())
+        assert "Switchover refused, nothing changed" in text and down in text
+        assert leader() == current and psql(current, "SELECT pg_postmaster_start_time()") == started
+    finally:
+        run = run_playbook("rejoin", lab_inventory, "-e", "rejoin_cluster=demo")
+    assert run.rc == 0, run.output
+    assert f"Bringing back {down} as replicas of {current}" in run.output
+    assert members()[down]["state"] == "streaming"
+
+
+def test_forced_failover_to_a_named_replica(lab_inventory, recorder):
+    wait_until("a healthy cluster", all_streaming)
+    old = leader()
+    target = with_role("replica")  # the asynchronous one: failover.yml checks its lag first
+    run = run_playbook("failover", lab_inventory, "-e", "failover_cluster=demo", "-e", f"failover_candidate={target}")
+    assert run.rc == 0, run.output
+    assert leader() == target
+    assert "WAL the candidate lacks (lost by this failover): 0 bytes" in " ".join(run.output.split())
+    wait_until("the old leader streaming again", all_streaming)
+    assert members()[old]["state"] == "streaming"
+    assert_nothing_acknowledged_is_lost(recorder, target)
+
+
+def test_failover_refuses_a_candidate_that_is_not_a_member(lab_inventory):
+    run = run_playbook("failover", lab_inventory, "-e", "failover_cluster=demo", "-e", "failover_candidate=thalassa-lab-pg9")
+    assert run.rc != 0
+    assert "Failover refused, nothing changed: thalassa-lab-pg9 is not among the members Patroni reports" in " ".join(run.output.split())
+
+
+def test_a_dead_leader_host_is_replaced_in_another_az_and_rejoins(lab_inventory, recorder):
+    wait_until("a healthy cluster", all_streaming)
+    old = leader()
+    killed_at = time.monotonic()
+    subprocess.run(["docker", "kill", old], check=True, capture_output=True)
+    try:
+        promoted = wait_until("a new leader", lambda: leader() != old, 90)
+        wait_until("commits on the new leader", lambda: recorder.acknowledged_at[-1] > killed_at + promoted, 60)
+        resumed = min(at for at in recorder.acknowledged_at if at > killed_at + 0.5) - killed_at
+        new = leader()
+        assert AZ[new] != AZ[old]
+        print(f"\nleader host {old} killed: {new} leads after {promoted:.1f} s; the first write was accepted again "
+              f"{resumed:.1f} s after the kill")
+        assert_nothing_acknowledged_is_lost(recorder, new)
+    finally:
+        subprocess.run(["docker", "start", old], check=True, capture_output=True)
+    wait_until("systemd in the restarted host", lambda: docker_exec(old, "systemctl", "is-system-running", check=False)
+               .stdout.strip() in ("running", "degraded"), 90)
+    run = run_playbook("rejoin", lab_inventory, "-e", "rejoin_cluster=demo")
+    assert run.rc == 0, run.output
+    wait_until("the old leader streaming", lambda: members()[old]["state"] == "streaming")
