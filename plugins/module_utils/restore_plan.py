@@ -18,12 +18,16 @@ and otherwise the oldest backup is used, which reaches any later target.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ansible_collections.thalassa.dbaas.plugins.module_utils.backup_catalog import DONE, parse_time
 
 SEGMENT_BYTES = 16 * 1024 * 1024
 TARGET_KINDS = ("time", "lsn", "xid", "name", "latest")
+# A transaction's commit timestamp and a backup's end time may come from different hosts'
+# clocks (a switchover in between): a backup must end this long before the commit to be
+# sure it does not contain it already.
+XID_CLOCK_MARGIN = timedelta(seconds=1)
 LSN = re.compile(r"^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$")
 RESTORE_POINT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$")
 
@@ -135,8 +139,14 @@ def choose_backup(backups: list[dict], kind: str, value, newest_wal: str | None,
                 "switch WAL on the source cluster (pg_switch_wal) and retry, or pick an earlier target."
                 % (by_time.isoformat(), _describe_window(window))
             )
-        candidates = [item for item in done if parse_time(item["end_time"]) <= by_time]
-        why = "the newest DONE backup that ended at or before %s" % by_time.isoformat()
+        if kind == "xid":
+            latest_end = by_time - XID_CLOCK_MARGIN
+            candidates = [item for item in done if parse_time(item["end_time"]) <= latest_end] or done[:1]
+            why = ("the newest DONE backup that ended at least %d s before transaction %s committed (%s)"
+                   % (XID_CLOCK_MARGIN.total_seconds(), value, by_time.isoformat()))
+        else:
+            candidates = [item for item in done if parse_time(item["end_time"]) <= by_time]
+            why = "the newest DONE backup that ended at or before %s" % by_time.isoformat()
     elif by_lsn is not None:
         if by_lsn < parse_lsn(done[0]["end_lsn"]):
             raise PlanError("Target LSN %s is before the earliest restorable point: %s." % (format_lsn(by_lsn), _describe_window(window)))

@@ -182,6 +182,11 @@ def psql(host: str, sql: str) -> str:
     return docker_exec(host, "psql", "-h", "/var/run/postgresql", "-XAtc", sql, user="postgres").stdout.strip()
 
 
+def archive_server(host: str) -> str:
+    """The server name a member archives under now (its cluster's name until a restore)."""
+    return docker_exec(host, "sed", "-n", "s/^BARMAN_CLOUD_SERVER=//p", "/etc/barman-cloud/env").stdout.strip()
+
+
 def status_json(lab_inventory) -> dict:
     """status.yml -e status_format=json, parsed: cluster name -> its state."""
     run = run_playbook(

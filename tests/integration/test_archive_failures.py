@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 import time
 
-from conftest import docker_exec, psql, run_playbook, status_json
+from conftest import archive_server, docker_exec, psql, run_playbook, status_json
 
 HOST = "thalassa-lab-pg4"  # the single member of cluster solo
 CREDENTIALS = "/etc/barman-cloud/credentials"
@@ -53,5 +53,5 @@ def test_refused_credentials_show_as_archive_failures_and_lose_nothing(lab_inven
         put_file(CREDENTIALS, good)
 
     wait_for(f"{segment} archived", lambda state: state["last_archived_wal"] >= segment)
-    stored = lab_s3.list_objects_v2(Bucket="solo-backups", Prefix=f"solo/solo/wals/{segment[:16]}/{segment}")
+    stored = lab_s3.list_objects_v2(Bucket="solo-backups", Prefix=f"solo/{archive_server(HOST)}/wals/{segment[:16]}/{segment}")
     assert stored.get("KeyCount", 0) >= 1

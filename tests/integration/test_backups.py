@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from conftest import LAB_INVENTORY, cluster_roles, docker_exec, psql, run_playbook
+from conftest import LAB_INVENTORY, archive_server, cluster_roles, docker_exec, psql, run_playbook
 
 DEMO_MEMBERS = ["thalassa-lab-pg1", "thalassa-lab-pg2", "thalassa-lab-pg3"]
 
@@ -53,7 +53,7 @@ def test_a_new_wal_segment_reaches_the_store_within_archive_timeout(s3, leader):
     current = psql(leader, "SELECT pg_walfile_name(pg_current_wal_lsn())")
     deadline = time.monotonic() + 60 + 30  # archive_timeout + upload time
     while time.monotonic() < deadline:
-        archived = [key for key in keys(s3, "demo-backups", "demo/demo/wals/") if current in key]
+        archived = [key for key in keys(s3, "demo-backups", f"demo/{archive_server(leader)}/wals/") if current in key]
         if archived:
             break
         time.sleep(2)

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from commit_recorder import CommitRecorder
-from conftest import docker_exec, psql, run_playbook
+from conftest import docker_exec, psql, run_playbook, status_json
 
 DEMO = ["thalassa-lab-pg1", "thalassa-lab-pg2", "thalassa-lab-pg3"]
 AZ = {"thalassa-lab-pg1": "az1", "thalassa-lab-pg2": "az2", "thalassa-lab-pg3": "az3"}
@@ -134,6 +134,39 @@ def test_switchover_refuses_a_candidate_that_is_down_and_rejoin_brings_it_back(l
     assert members()[down]["state"] == "streaming"
 
 
+def test_backups_follow_the_new_leader_on_its_timeline(lab_s3):
+    """After the switchover above: the new timeline's history file and its segments reach
+    the store from the new leader, and the backup service, started on every member, backs
+    up there only."""
+    wait_until("a healthy cluster", all_streaming)
+    current = leader()
+    timeline = members()[current]["timeline"]
+    assert timeline > 1
+    server = docker_exec(current, "sed", "-n", "s/^BARMAN_CLOUD_SERVER=//p", "/etc/barman-cloud/env").stdout.strip()
+    segment = psql(current, "SELECT pg_walfile_name(pg_switch_wal())")
+    assert int(segment[:8], 16) == timeline
+
+    def stored() -> list[str]:
+        pages = lab_s3.get_paginator("list_objects_v2").paginate(Bucket="demo-backups", Prefix=f"demo/{server}/wals/")
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+    wait_until(f"segment {segment} in the store", lambda: any(segment in key for key in stored()), 60)
+    assert any(f"/{timeline:08X}.history" in key for key in stored())  # compressed like the segments
+
+    def done_backups() -> list[str]:
+        listing = json.loads(docker_exec(current, "/usr/local/bin/dbaas-backup-list", user="postgres").stdout)
+        return [item["backup_id"] for item in listing["backups_list"] if item["status"] == "DONE"]
+
+    before = done_backups()
+    for host in DEMO:
+        docker_exec(host, "systemctl", "start", "dbaas-backup.service")
+    assert len(done_backups()) == len(before) + 1
+    for host in DEMO:
+        if host != current:
+            log = docker_exec(host, "journalctl", "-u", "dbaas-backup.service", "-n", "5", "--no-pager").stdout
+            assert "not the leader: no backup taken here" in log
+
+
 def test_forced_failover_to_a_named_replica(lab_inventory, recorder):
     wait_until("a healthy cluster", all_streaming)
     old = leader()
@@ -174,3 +207,6 @@ def test_a_dead_leader_host_is_replaced_in_another_az_and_rejoins(lab_inventory,
     run = run_playbook("rejoin", lab_inventory, "-e", "rejoin_cluster=demo")
     assert run.rc == 0, run.output
     wait_until("the old leader streaming", lambda: members()[old]["state"] == "streaming")
+    shown = {member["member"]: member for member in status_json(lab_inventory)["demo"]["members"]}
+    assert shown[old]["state"] == "streaming" and shown[old]["role"] in ("replica", "sync_standby")
+    assert shown[new]["role"] == "leader"

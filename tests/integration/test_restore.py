@@ -72,6 +72,18 @@ def plan_backup(run) -> str:
     return text.split("Base backup ", 1)[1].split(" ", 1)[0]
 
 
+def test_restore_to_a_transaction_id_exclusive_and_inclusive(lab_inventory, history):
+    """First of the restores of this history, so the cluster still runs on it: with
+    track_commit_timestamp on (the role's default) the leader says when the last
+    transaction committed, after the newer backup, and the plan starts from that backup."""
+    commits = history["commits"]
+    run = restore(lab_inventory, "solo", "-e", f"restore_target_xid={commits[5]['xid']}", "-e", "restore_target_inclusive=false")
+    assert psql(SOLO, CHECKSUM) == commits[4]["checksum"]
+    assert plan_backup(run) == history["backup_id"], "the plan should start from the backup taken before the transaction"
+    restore(lab_inventory, "solo", "-e", f"restore_source_server={history['server']}", "-e", f"restore_target_xid={commits[2]['xid']}")
+    assert psql(SOLO, CHECKSUM) == commits[2]["checksum"]
+
+
 def test_restore_to_a_time_between_commits_before_the_newer_backup(lab_inventory, history):
     commits = history["commits"]
     target = middle(commits[1]["time"], commits[2]["time"])
@@ -93,15 +105,6 @@ def test_restore_to_an_lsn(lab_inventory, history):
     commits = history["commits"]
     restore(lab_inventory, "solo", "-e", f"restore_source_server={history['server']}", "-e", f"restore_target_lsn={commits[3]['lsn']}")
     assert psql(SOLO, CHECKSUM) == commits[3]["checksum"]
-
-
-def test_restore_to_a_transaction_id_inclusive_and_exclusive(lab_inventory, history):
-    commits = history["commits"]
-    restore(lab_inventory, "solo", "-e", f"restore_source_server={history['server']}", "-e", f"restore_target_xid={commits[2]['xid']}")
-    assert psql(SOLO, CHECKSUM) == commits[2]["checksum"]
-    restore(lab_inventory, "solo", "-e", f"restore_source_server={history['server']}",
-            "-e", f"restore_target_xid={commits[2]['xid']}", "-e", "restore_target_inclusive=false")
-    assert psql(SOLO, CHECKSUM) == commits[1]["checksum"]
 
 
 def test_restore_to_a_named_restore_point(lab_inventory, history):

@@ -9,16 +9,16 @@ import uuid
 
 import pytest
 
-from conftest import cluster_roles, psql, run_module, run_playbook
+from conftest import archive_server, cluster_roles, psql, run_module, run_playbook
 
 
 @pytest.fixture(scope="module")
-def store(lab_inventory, lab_secrets) -> dict:
+def store(lab_inventory, lab_secrets, leader) -> dict:
     import yaml  # pylint: disable=import-outside-toplevel
 
     settings = yaml.safe_load((lab_inventory / "group_vars" / "all" / "object_store.yml").read_text())
     return {
-        "bucket": "demo-backups", "prefix": "demo", "server_name": "demo",
+        "bucket": "demo-backups", "prefix": "demo", "server_name": archive_server(leader),
         "endpoint_url": settings["backup_object_store_endpoint_url"],
         "access_key": lab_secrets["backup_object_store_access_key"],
         "secret_key": lab_secrets["backup_object_store_secret_key"],
@@ -35,7 +35,7 @@ def test_restore_point_is_made_archived_recorded_and_planned_from_its_lsn(lab_in
     run = run_playbook("restore_point", lab_inventory, "-e", "restore_point_cluster=demo", "-e", f"restore_point_name={name}")
     assert run.rc == 0, run.output
 
-    key = f"demo/thalassa-dbaas/demo/restore_points/{name}.json"
+    key = f"demo/thalassa-dbaas/{store['server_name']}/restore_points/{name}.json"
     record = json.loads(lab_s3.get_object(Bucket="demo-backups", Key=key)["Body"].read())
     assert record["name"] == name and record["cluster"] == "demo"
     assert psql(leader, f"SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '{record['lsn']}') > 0") == "t"

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from conftest import cluster_roles, docker_exec, status_json
+from conftest import archive_server, cluster_roles, docker_exec, status_json
 
 BUCKET = "demo-backups"
-BASE = "demo/demo/base/"
-WALS = "demo/demo/wals/"
 AGES_DAYS = [45, 40, 35, 20]  # the newest backup stays as it is, inside the 14-day window
 
 
@@ -23,20 +21,26 @@ def leader_of_demo() -> str:
     return next(name for name, role in cluster_roles("thalassa-lab-pg1").items() if role == "leader")
 
 
+def server_prefix() -> str:
+    """Where demo's backups and WAL go now: demo/<server name>/."""
+    return f"demo/{archive_server(leader_of_demo())}/"
+
+
 def done_backup_ids(s3) -> list[str]:
-    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=BASE)
+    base = server_prefix() + "base/"
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=base)
     ids = []
     for page in pages:
         for item in page.get("Contents", []):
             if item["Key"].endswith("/backup.info"):
                 body = s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read().decode()
                 if "\nstatus=DONE\n" in "\n" + body:
-                    ids.append(item["Key"][len(BASE):].split("/")[0])
+                    ids.append(item["Key"][len(base):].split("/")[0])
     return sorted(ids)
 
 
 def age_backup(s3, backup_id: str, days: int) -> None:
-    key = f"{BASE}{backup_id}/backup.info"
+    key = f"{server_prefix()}base/{backup_id}/backup.info"
     lines = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read().decode().splitlines()
     moment = datetime.now(timezone.utc) - timedelta(days=days)
     aged = [
@@ -48,7 +52,7 @@ def age_backup(s3, backup_id: str, days: int) -> None:
 
 
 def wal_segments(s3) -> list[str]:
-    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=WALS)
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=server_prefix() + "wals/")
     names = [item["Key"].rsplit("/", 1)[-1] for page in pages for item in page.get("Contents", [])]
     return sorted(name.split(".")[0] for name in names if len(name.split(".")[0]) == 24)
 
@@ -76,9 +80,13 @@ def test_retention_deletes_backups_outside_the_window_as_predicted_and_keeps_the
     assert done_backup_ids(lab_s3) == kept
     assert ids[-1] in kept
     for backup_id in set(ids) - set(kept):
-        assert not lab_s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{BASE}{backup_id}/").get("KeyCount")
+        assert not lab_s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{server_prefix()}base/{backup_id}/").get("KeyCount")
     oldest_kept = next(item for item in listed if item["backup_id"] == kept[0])
-    segments = wal_segments(lab_s3)
+    # On the oldest kept backup's timeline nothing older than its first segment is left.
+    # (After a switchover, barman keeps the WAL of older timelines: they lead to the
+    # history files that recovery reads.)
+    timeline = oldest_kept["begin_wal"][:8]
+    segments = [name for name in wal_segments(lab_s3) if name[:8] == timeline]
     assert segments and segments[0] == oldest_kept["begin_wal"], (segments[:3], oldest_kept["begin_wal"])
 
 

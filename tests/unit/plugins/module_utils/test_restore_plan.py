@@ -130,6 +130,15 @@ def test_xid_and_name_use_their_resolved_position_or_else_the_oldest_backup():
         choose("xid", 5, resolved_time=at("2026-10-01T00:00:00+00:00"))
 
 
+def test_an_xid_that_committed_right_after_a_backup_ended_starts_from_an_older_one():
+    """Commit time and backup end may come from different clocks: a margin keeps a backup
+    that might already hold the transaction out of the choice."""
+    just_after = choose("xid", 77, resolved_time=at("2026-11-08T00:10:00.500000+00:00"))
+    assert just_after["backup_id"] == "20261101T000000"
+    later = choose("xid", 77, resolved_time=at("2026-11-08T00:10:01+00:00"))
+    assert later["backup_id"] == "20261108T000000" and "committed" in later["why"]
+
+
 def test_a_store_without_a_done_backup_or_wal_is_refused():
     with pytest.raises(PlanError, match="no DONE backup"):
         plan.choose_backup([BACKUPS[2]], "latest", True, NEWEST_WAL, NEWEST_WAL_TIME)
