@@ -31,7 +31,7 @@ from commit_recorder import CommitRecorder  # noqa: E402  pylint: disable=wrong-
 import yaml  # noqa: E402  pylint: disable=wrong-import-position
 
 DEMO = ["thalassa-lab-pg1", "thalassa-lab-pg2", "thalassa-lab-pg3"]
-INVENTORY = REPO / ".lab" / "inventory"
+INVENTORY = Path(os.environ.get("LAB_STATE_DIR", REPO / ".lab")) / "inventory"
 
 
 def sh(*command: str, check: bool = True) -> str:
@@ -55,10 +55,14 @@ def leader() -> str | None:
     return next((name for name, m in members().items() if m["role"] == "leader"), None)
 
 
-def healthy() -> bool:
+def healthy(synchronous: bool = False) -> bool:
+    """One leader, the others streaming, and in synchronous mode a registered synchronous
+    standby: without one, Patroni promotes nobody when the leader fails (it cannot know who
+    has every commit), and failover.yml has to force a leader."""
     state = members()
     return len(state) == 3 and sum(m["role"] == "leader" for m in state.values()) == 1 and all(
-        m["state"] == "streaming" for m in state.values() if m["role"] != "leader")
+        m["state"] == "streaming" for m in state.values() if m["role"] != "leader") and (
+        not synchronous or any(m["role"] == "sync_standby" for m in state.values()))
 
 
 def wait(check, seconds: float = 180) -> float:
@@ -107,8 +111,8 @@ SCENARIOS = {
 }
 
 
-def measure(name: str, act, password: str, addresses: list[str]) -> None:
-    wait(healthy)
+def measure(name: str, act, password: str, addresses: list[str], synchronous: bool) -> None:
+    wait(lambda: healthy(synchronous))
     client = CommitRecorder(addresses, password, table="failover_probe")
     client.prepare()
     client.start()
@@ -120,7 +124,13 @@ def measure(name: str, act, password: str, addresses: list[str]) -> None:
         extra = "; switchover.yml ran %.1f s" % playbook("switchover", "-e", "switchover_cluster=demo")
     else:
         act(old)
-    wait(lambda: client.acknowledged_at[-1] > started + 0.5, 120)
+    try:
+        wait(lambda: client.acknowledged_at[-1] > started + 0.5, 120)
+    except SystemExit:
+        client.stop()
+        print(f"  {name:15} leader {old}: NO WRITE ACCEPTED within 120 s; members: "
+              + ", ".join(f"{n} {m['role']} {m['state']}" for n, m in members().items()), flush=True)
+        raise
     resumed = min(at for at in client.acknowledged_at if at > started + 0.3) - started
     time.sleep(2)
     client.stop()
@@ -132,7 +142,7 @@ def measure(name: str, act, password: str, addresses: list[str]) -> None:
           f"acknowledged commits lost: {len(lost)} of {len(client.acknowledged)}{extra}", flush=True)
     if act is host_dies or name in ("patroni stop",):
         recover_host(old)
-    wait(healthy)
+    wait(lambda: healthy(synchronous))
 
 
 def main() -> None:
@@ -153,9 +163,9 @@ def main() -> None:
             print(f"synchronous_mode {mode == 'sync'}:")
             for _round in range(arguments.rounds):
                 for name, act in list(SCENARIOS.items()) + [("switchover", None)]:
-                    measure(name, act, secrets["patroni_superuser_password"], addresses)
+                    measure(name, act, secrets["patroni_superuser_password"], addresses, mode == "sync")
     finally:
-        wait(lambda: leader() is not None)
+        wait(lambda: leader() is not None, 60)
         patch_config({"synchronous_mode": bool(config.get("synchronous_mode"))})
 
 

@@ -134,7 +134,7 @@ def main() -> None:
 
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.environ.get("ANSIBLE_COLLECTIONS_PATH", str(REPO / ".build" / "dev")))
     completed = subprocess.run(
-        ["ansible-playbook", "-i", str(REPO / ".lab" / "inventory"), "thalassa.dbaas.restore",
+        ["ansible-playbook", "-i", str(Path(os.environ.get("LAB_STATE_DIR", REPO / ".lab")) / "inventory"), "thalassa.dbaas.restore",
          "-e", "restore_cluster=demo", "-e", "restore_target=latest"],
         capture_output=True, text=True, env=env, check=False,
     )

@@ -173,14 +173,14 @@ def failover_plan(cluster: dict, candidate: str | None = None, accepted_loss: in
             raise Refusal("the candidate cannot take over: %s" % reason)
         why = "the candidate asked for"
     else:
-        avoided = " and ".join("AZ %s" % az for az in (avoid_az, leader_az) if az) or "no AZ"
+        avoided = " and ".join("AZ %s" % az for az in (avoid_az, leader_az) if az)
         away = [m for m in cluster.get("members", [])
                 if m is not leader and _failover_unfit(m) is None and _az(m) not in (avoid_az, leader_az)]
         if not away:
-            raise Refusal("no running replica outside %s: %s" % (
-                avoided, "; ".join("%s %s" % (_describe(m), m.get("state")) for m in cluster.get("members", []))))
+            raise Refusal("no running replica%s: %s" % (
+                " outside " + avoided if avoided else "", "; ".join("%s %s" % (_describe(m), m.get("state")) for m in cluster.get("members", []))))
         chosen = sorted(away, key=lambda m: (_lag(m) is None, _lag(m) or 0, m.get("name")))[0]
-        why = "the running replica with least lag outside %s" % avoided
+        why = "the running replica with least lag" + (" outside " + avoided if avoided else "")
     lag = _lag(chosen)
     if accepted_loss is not None:
         if lag is None:
