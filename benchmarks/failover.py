@@ -124,6 +124,7 @@ def measure(name: str, act, password: str, addresses: list[str], synchronous: bo
         extra = "; switchover.yml ran %.1f s" % playbook("switchover", "-e", "switchover_cluster=demo")
     else:
         act(old)
+
     def settled() -> bool:
         """Writes flow again (the old leader may accept some for a moment after the act)."""
         now = time.monotonic()
