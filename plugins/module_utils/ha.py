@@ -41,13 +41,22 @@ def leader_of(cluster: dict):
     return None
 
 
-def unfit_reason(member: dict, max_lag_bytes):
-    """Why this member cannot take over now, or None when it can."""
+def _never_leads(member: dict):
+    """Why this member may not lead at all (not a replica, tagged nofailover), or None."""
     name = member.get("name")
     if member.get("role") not in REPLICA_ROLES:
         return "%s is not a replica (role %s)" % (name, member.get("role"))
     if str(_tags(member).get("nofailover", "")).lower() == "true":
         return "%s is tagged nofailover" % name
+    return None
+
+
+def unfit_reason(member: dict, max_lag_bytes):
+    """Why this member cannot take over now, or None when it can."""
+    name = member.get("name")
+    never = _never_leads(member)
+    if never:
+        return never
     if member.get("state") != "streaming":
         return "%s is not streaming (state %s)" % (name, member.get("state"))
     lag = _lag(member)
@@ -69,6 +78,17 @@ def _member(cluster: dict, name: str) -> dict:
     known = ", ".join(sorted(str(m.get("name")) for m in cluster.get("members", [])))
     raise Refusal("%s is not among the members Patroni reports for cluster %s (%s): its Patroni is down, or it is "
                   "not a member" % (name, cluster.get("scope", "?"), known or "none"))
+
+
+def _named_candidate(cluster: dict, name: str, leader, unfit) -> dict:
+    """The member asked for, or Refusal when it leads already or unfit(member) says why not."""
+    chosen = _member(cluster, name)
+    if chosen is leader:
+        raise Refusal("%s leads already" % name)
+    reason = unfit(chosen)
+    if reason:
+        raise Refusal("the candidate cannot take over: %s" % reason)
+    return chosen
 
 
 def _ranked(candidates: list, synchronous: bool) -> list:
@@ -97,12 +117,7 @@ def switchover_plan(cluster: dict, candidate: str | None = None, max_lag_bytes: 
         return reason
 
     if candidate:
-        chosen = _member(cluster, candidate)
-        if chosen is leader:
-            raise Refusal("%s leads already" % candidate)
-        reason = fit(chosen)
-        if reason:
-            raise Refusal("the candidate cannot take over: %s" % reason)
+        chosen = _named_candidate(cluster, candidate, leader, fit)
         why = "the candidate asked for"
     else:
         others = [m for m in cluster.get("members", []) if m is not leader]
@@ -143,13 +158,11 @@ def parse_accepted_loss(value) -> int | None:
 def _failover_unfit(member: dict):
     """Why this member cannot be forced to lead, or None. Its lag is judged separately:
     without a leader a replica is running, not streaming."""
-    name = member.get("name")
-    if member.get("role") not in REPLICA_ROLES:
-        return "%s is not a replica (role %s)" % (name, member.get("role"))
-    if str(_tags(member).get("nofailover", "")).lower() == "true":
-        return "%s is tagged nofailover" % name
+    never = _never_leads(member)
+    if never:
+        return never
     if member.get("state") not in ("streaming", "running"):
-        return "%s is not running (state %s)" % (name, member.get("state"))
+        return "%s is not running (state %s)" % (member.get("name"), member.get("state"))
     return None
 
 
@@ -165,12 +178,7 @@ def failover_plan(cluster: dict, candidate: str | None = None, accepted_loss: in
     leader = leader_of(cluster)
     leader_az = _az(leader) if leader else None
     if candidate:
-        chosen = _member(cluster, candidate)
-        if chosen is leader:
-            raise Refusal("%s leads already" % candidate)
-        reason = _failover_unfit(chosen)
-        if reason:
-            raise Refusal("the candidate cannot take over: %s" % reason)
+        chosen = _named_candidate(cluster, candidate, leader, _failover_unfit)
         why = "the candidate asked for"
     else:
         avoided = " and ".join("AZ %s" % az for az in (avoid_az, leader_az) if az)

@@ -182,6 +182,11 @@ def psql(host: str, sql: str) -> str:
     return docker_exec(host, "psql", "-h", "/var/run/postgresql", "-XAtc", sql, user="postgres").stdout.strip()
 
 
+def host_ip(host: str) -> str:
+    """The lab address of a host."""
+    return docker_exec(host, "hostname", "-I").stdout.split()[0]
+
+
 def archive_server(host: str) -> str:
     """The server name a member archives under now (its cluster's name until a restore)."""
     return docker_exec(host, "sed", "-n", "s/^BARMAN_CLOUD_SERVER=//p", "/etc/barman-cloud/env").stdout.strip()

@@ -12,14 +12,10 @@ import time
 import pytest
 
 from commit_recorder import CommitRecorder
-from conftest import docker_exec, psql, run_playbook, status_json
+from conftest import archive_server, docker_exec, host_ip, psql, run_playbook, status_json
 
 DEMO = ["thalassa-lab-pg1", "thalassa-lab-pg2", "thalassa-lab-pg3"]
 AZ = {"thalassa-lab-pg1": "az1", "thalassa-lab-pg2": "az2", "thalassa-lab-pg3": "az3"}
-
-
-def host_ip(host: str) -> str:
-    return docker_exec(host, "hostname", "-I").stdout.split()[0]
 
 
 def running(host: str) -> bool:
@@ -142,7 +138,7 @@ def test_backups_follow_the_new_leader_on_its_timeline(lab_s3):
     current = leader()
     timeline = members()[current]["timeline"]
     assert timeline > 1
-    server = docker_exec(current, "sed", "-n", "s/^BARMAN_CLOUD_SERVER=//p", "/etc/barman-cloud/env").stdout.strip()
+    server = archive_server(current)
     segment = psql(current, "SELECT pg_walfile_name(pg_switch_wal())")
     assert int(segment[:8], 16) == timeline
 

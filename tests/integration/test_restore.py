@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from conftest import cluster_roles, docker_exec, psql, run_playbook
+from conftest import archive_server, cluster_roles, docker_exec, psql, run_playbook
 
 SOLO = "thalassa-lab-pg4"
 DEMO = ["thalassa-lab-pg1", "thalassa-lab-pg2", "thalassa-lab-pg3"]
@@ -55,7 +55,7 @@ def history(lab_inventory) -> dict:
             listing = json.loads(docker_exec(SOLO, "/usr/local/bin/dbaas-backup-list", user="postgres").stdout)
             backup_id = max(item["backup_id"] for item in listing["backups_list"] if item["status"] == "DONE")
             time.sleep(1.1)
-    server = docker_exec(SOLO, "sed", "-n", "s/^BARMAN_CLOUD_SERVER=//p", "/etc/barman-cloud/env").stdout.strip()
+    server = archive_server(SOLO)
     return {"commits": commits, "backup_id": backup_id, "restore_point": point, "server": server}
 
 
@@ -155,7 +155,7 @@ def test_restore_of_another_clusters_backups_into_a_cluster_leaves_the_source_al
     # The source cluster ran on, untouched, and still archives where it did.
     assert {member: psql(member, "SELECT pg_postmaster_start_time()") for member in DEMO} == demo_started
     assert psql(leader, CHECKSUM) == last["checksum"]
-    assert docker_exec(leader, "sed", "-n", "s/^BARMAN_CLOUD_SERVER=//p", "/etc/barman-cloud/env").stdout.strip().startswith("demo")
+    assert archive_server(leader).startswith("demo")
 
 
 def copy_prefix(source, bucket: str, prefix: str, target, target_bucket: str) -> int:

@@ -10,14 +10,10 @@ import psycopg2
 import pytest
 import yaml
 
-from conftest import docker_exec, psql, run_playbook
+from conftest import docker_exec, host_ip, psql, run_playbook
 
 SOLO_HOST = "thalassa-lab-pg4"
 DEMO_REPLICA_CANDIDATES = ["thalassa-lab-pg2", "thalassa-lab-pg3"]
-
-
-def host_ip(host: str) -> str:
-    return docker_exec(host, "hostname", "-I").stdout.split()[0]
 
 
 def served_certificate(address: str) -> str:
