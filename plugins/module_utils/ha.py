@@ -166,14 +166,24 @@ def _failover_unfit(member: dict):
     return None
 
 
+def _hands_over(leader, chosen: dict, answering) -> bool:
+    """Whether the leader hands its WAL over before the candidate promotes: its Patroni
+    answered just now and runs PostgreSQL, and the candidate streams from it. Patroni then
+    demotes it gracefully (fast shutdown with checkpoint) and releases the leader key only
+    once a replica received the shutdown checkpoint, so the candidate's lag is not lost."""
+    return (leader is not None and leader.get("name") in answering and leader.get("state") == "running"
+            and chosen.get("state") == "streaming")
+
+
 def failover_plan(cluster: dict, candidate: str | None = None, accepted_loss: int | None = 0,
-                  avoid_az: str | None = None) -> dict:
+                  avoid_az: str | None = None, answering=()) -> dict:
     """Candidate for a forced failover, which may run without a leader.
 
     Default candidate: the streaming replica with least lag outside avoid_az (an AZ being
-    evacuated) and outside the current leader's AZ when one leads. A candidate whose lag is
-    unknown or above accepted_loss bytes is refused: promoting it loses those bytes of
-    committed WAL. accepted_loss None accepts any loss.
+    evacuated) and outside the current leader's AZ when one leads. answering: the members
+    whose Patroni answered just now. Unless a live leader hands over (see _hands_over), a
+    candidate whose lag is unknown or above accepted_loss bytes is refused: promoting it
+    loses those bytes of committed WAL. accepted_loss None accepts any loss.
     """
     leader = leader_of(cluster)
     leader_az = _az(leader) if leader else None
@@ -190,7 +200,9 @@ def failover_plan(cluster: dict, candidate: str | None = None, accepted_loss: in
         chosen = sorted(away, key=lambda m: (_lag(m) is None, _lag(m) or 0, m.get("name")))[0]
         why = "the running replica with least lag" + (" outside " + avoided if avoided else "")
     lag = _lag(chosen)
-    if accepted_loss is not None:
+    handover = _hands_over(leader, chosen, answering)
+    loss = 0 if handover else lag
+    if accepted_loss is not None and not handover:
         if lag is None:
             raise Refusal("%s: its lag behind the last leader is unknown, so promoting it may lose committed data; "
                           "to accept that, run again with -e failover_accepted_loss=unlimited" % _describe(chosen))
@@ -203,5 +215,7 @@ def failover_plan(cluster: dict, candidate: str | None = None, accepted_loss: in
         "candidate": chosen.get("name"),
         "candidate_az": _az(chosen),
         "candidate_lag": lag,
+        "leader_hands_over": handover,
+        "expected_loss": loss,
         "why": "%s: %s" % (why, _describe(chosen)),
     }

@@ -22,6 +22,9 @@ description:
   - "Failover (no leader needed): without O(candidate), the running replica with least lag
     outside O(avoid_az) and the leader's AZ. A candidate whose lag is unknown or above
     O(accepted_loss) bytes is refused: promoting it would lose that much committed WAL."
+  - "Failover with a live leader (its Patroni is in O(answering) and runs PostgreSQL) to a
+    streaming candidate loses nothing, whatever the lag: Patroni stops the leader cleanly and
+    releases the leader key only once a replica received its shutdown checkpoint."
 author:
   - Thalassa DBaaS team (@thalassa-dbaas)
 options:
@@ -53,6 +56,11 @@ options:
     description: "Failover: an AZ being evacuated; the default candidate is taken elsewhere."
     type: str
     default: ""
+  answering:
+    description: "Failover: the members whose Patroni REST API answered just now."
+    type: list
+    elements: str
+    default: []
 attributes:
   check_mode:
     description: Reads only.
@@ -91,6 +99,8 @@ plan:
     candidate: {description: Member to promote., type: str}
     candidate_az: {description: Its AZ., type: str}
     candidate_lag: {description: Its lag in bytes (null when unknown)., type: int}
+    leader_hands_over: {description: "Failover: a live leader hands its WAL over before the candidate promotes.", type: bool}
+    expected_loss: {description: "Failover: bytes of committed WAL the change loses (null when unknown).", type: int}
     why: {description: Why this candidate., type: str}
 """
 
@@ -109,6 +119,7 @@ def main():
             max_lag_bytes=dict(type="int"),
             accepted_loss=dict(type="str", default="0"),
             avoid_az=dict(type="str", default=""),
+            answering=dict(type="list", elements="str", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -119,7 +130,8 @@ def main():
                                       params["synchronous"])
         else:
             plan = ha.failover_plan(params["cluster"], params["candidate"] or None,
-                                    ha.parse_accepted_loss(params["accepted_loss"]), params["avoid_az"] or None)
+                                    ha.parse_accepted_loss(params["accepted_loss"]), params["avoid_az"] or None,
+                                    params["answering"])
     except ha.Refusal as refusal:
         module.fail_json(msg="%s refused, nothing changed: %s." % (params["action"].title(), refusal))
     module.exit_json(changed=False, plan=plan)

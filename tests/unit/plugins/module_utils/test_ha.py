@@ -124,3 +124,21 @@ def test_accepted_loss_parsing(given, expected):
 def test_accepted_loss_that_is_not_bytes_is_refused(given):
     with pytest.raises(Refusal, match="failover_accepted_loss"):
         ha.parse_accepted_loss(given)
+
+
+def test_failover_from_a_live_leader_loses_nothing_whatever_the_lag():
+    plan = ha.failover_plan(THREE_AZ, candidate="pg2", answering=["pg1", "pg2", "pg3"])
+    assert (plan["candidate"], plan["candidate_lag"], plan["leader_hands_over"], plan["expected_loss"]) == ("pg2", 4096, True, 0)
+
+
+def test_failover_from_a_leader_whose_patroni_is_silent_counts_the_lag_as_lost():
+    with pytest.raises(Refusal, match="pg2 lags 4096 bytes.*failover_accepted_loss=4096"):
+        ha.failover_plan(THREE_AZ, candidate="pg2", answering=["pg2", "pg3"])
+    plan = ha.failover_plan(THREE_AZ, candidate="pg2", accepted_loss=4096, answering=["pg2", "pg3"])
+    assert (plan["leader_hands_over"], plan["expected_loss"]) == (False, 4096)
+
+
+def test_failover_to_a_replica_that_does_not_stream_counts_its_lag_even_with_a_live_leader():
+    detached = cluster(member("pg1", "leader", "az1"), member("pg2", "replica", "az2", state="running", lag=700))
+    with pytest.raises(Refusal, match="pg2 lags 700 bytes"):
+        ha.failover_plan(detached, candidate="pg2", answering=["pg1", "pg2"])
