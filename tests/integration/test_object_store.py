@@ -241,7 +241,7 @@ def test_deprovisioning_a_cluster_bucket_detaches_its_backups_and_site_attaches_
     psql(solo, "SELECT pg_switch_wal()")
     assert docker_exec(solo, "sh", "-c", "sleep 3; ls /var/lib/postgresql/15/solo/pg_wal/archive_status | grep -c ready || true").stdout.strip() == "0"
 
-    reattached = run_playbook("site", LAB_INVENTORY)
+    reattached = run_playbook("site", LAB_INVENTORY, "--limit", "solo")
     assert reattached.rc == 0, reattached.output
     assert psql(solo, "SHOW archive_command") == "/usr/local/bin/dbaas-wal-archive %p"
     listed = json.loads(docker_exec(solo, "/usr/local/bin/dbaas-backup-list", user="postgres").stdout)["backups_list"]

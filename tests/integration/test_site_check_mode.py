@@ -1,4 +1,5 @@
-"""On a deployed lab, site.yml in check mode predicts no change, and changes nothing."""
+"""On a deployed lab, site.yml in check mode predicts no change, and changes nothing; a
+--limit that splits a cluster is refused."""
 
 from __future__ import annotations
 
@@ -13,3 +14,11 @@ def test_check_mode_on_a_deployed_lab_reports_no_change(lab_inventory, lab_secre
     assert all(counters["changed"] == 0 and counters["failed"] == 0 for counters in recap.values()), recap
     for secret in lab_secrets.values():
         assert str(secret) not in run.output
+
+
+def test_a_limit_that_splits_a_cluster_is_refused_before_anything(lab_inventory, untouched):
+    run = run_playbook("site", lab_inventory, "--limit", "thalassa-lab-pg1")
+    assert run.rc != 0
+    assert ("This run leaves out thalassa-lab-pg2, thalassa-lab-pg3 of cluster demo" in " ".join(run.output.split())), run.output
+    assert "Limit to whole clusters (--limit demo)" in " ".join(run.output.split())
+    assert run.recap()["thalassa-lab-pg1"]["changed"] == 0
