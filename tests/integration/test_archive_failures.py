@@ -47,8 +47,10 @@ def test_refused_credentials_show_as_archive_failures_and_lose_nothing(lab_inven
         assert solo["failed_count"] > failures_before
         assert solo["last_failed_wal"] == segment
         assert solo["last_failed_time"] > (solo["last_archived_time"] or "")
+        assert solo["ready_count"] >= 1  # the segment waits in pg_wal: a delay, not a gap
         table = run_playbook("status", lab_inventory)
         assert f"ARCHIVING FAILS: {solo['failed_count']} failures, the last for {segment}" in table.output, table.output
+        assert "WAL files waiting, the oldest for" in table.output, table.output
     finally:
         put_file(CREDENTIALS, good)
 

@@ -1,0 +1,114 @@
+"""dbaas-wal-archiver on the lab's solo cluster: a bulk load is archived ahead by the
+long-lived archiver, every WAL segment of the load is in the store exactly once, and
+killing the archiver in the middle of a batch leaves no gap."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+
+from conftest import archive_server, docker_exec, psql, run_playbook
+
+HOST = "thalassa-lab-pg4"  # the single member of cluster solo
+BUCKET = "solo-backups"
+PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
+SEGMENTS_PER_LOG = 256  # 16 MiB segments
+
+
+def counts() -> dict:
+    return json.loads(docker_exec(HOST, "cat", "/var/lib/postgresql/dbaas-wal-archiver/counts.json").stdout)
+
+
+def backlog() -> int:
+    return int(psql(HOST, "SELECT count(*) FROM pg_ls_dir('pg_wal/archive_status') AS f WHERE f LIKE '%.ready'"))
+
+
+def current_segment() -> str:
+    return psql(HOST, "SELECT pg_walfile_name(pg_current_wal_lsn())")
+
+
+def close_segment() -> str:
+    """Switches WAL and returns the name of the segment it closed."""
+    return psql(HOST, "SELECT pg_walfile_name(pg_switch_wal())")
+
+
+def segment_range(first: str, last: str) -> list[str]:
+    timeline = first[:8]
+    assert last[:8] == timeline, (first, last)
+    start = int(first[8:16], 16) * SEGMENTS_PER_LOG + int(first[16:], 16)
+    end = int(last[8:16], 16) * SEGMENTS_PER_LOG + int(last[16:], 16)
+    return [f"{timeline}{n // SEGMENTS_PER_LOG:08X}{n % SEGMENTS_PER_LOG:08X}" for n in range(start, end + 1)]
+
+
+def stored_segments(s3) -> dict[str, int]:
+    """How many objects the store holds for each WAL segment name of solo's current server."""
+    prefix = f"solo/{archive_server(HOST)}/wals/"
+    found: dict[str, int] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
+        for item in page.get("Contents", []):
+            name = item["Key"].rsplit("/", 1)[1].split(".")[0]
+            if len(name) == 24:
+                found[name] = found.get(name, 0) + 1
+    return found
+
+
+def wait_until_archived(last: str, seconds: int = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if psql(HOST, "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver") >= last and backlog() == 0:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{last} not archived within {seconds} s; {backlog()} files waiting; archiver counts {counts()}")
+
+
+def start_bulk_load(scale: int = 16) -> subprocess.Popen:
+    psql(HOST, "DROP TABLE IF EXISTS pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history")
+    return subprocess.Popen(
+        ["docker", "exec", "-u", "postgres", HOST, PGBENCH, "-h", "/var/run/postgresql", "-i", "-q", "-s", str(scale), "postgres"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def assert_each_segment_stored_once(s3, first: str, last: str) -> None:
+    expected = segment_range(first, last)
+    stored = stored_segments(s3)
+    missing = [name for name in expected if name not in stored]
+    repeated = {name: stored[name] for name in expected if stored.get(name, 0) > 1}
+    assert not missing and not repeated, f"missing {missing}, stored more than once {repeated}"
+    assert len(expected) >= 8, expected  # the load really spanned many segments
+
+
+def test_a_bulk_load_is_archived_ahead_and_each_segment_is_stored_once(lab_s3):
+    assert docker_exec(HOST, "systemctl", "is-active", "dbaas-wal-archiver").stdout.strip() == "active"
+    before = counts()
+    first = current_segment()
+    load = start_bulk_load()
+    assert load.wait(timeout=300) == 0, load.stdout.read()
+    last = close_segment()
+    wait_until_archived(last)
+
+    time.sleep(1.5)  # the archiver writes its counts once a second
+    after = counts()
+    assert after["uploaded"] - before["uploaded"] >= len(segment_range(first, last))
+    assert after["uploaded_ahead"] > before["uploaded_ahead"], (before, after)  # not only the file asked for
+    assert_each_segment_stored_once(lab_s3, first, last)
+
+
+def test_killing_the_archiver_mid_batch_leaves_no_gap(lab_s3, lab_inventory):
+    first = current_segment()
+    uploaded_before = counts()["uploaded"]
+    load = start_bulk_load()
+    deadline = time.monotonic() + 120
+    while counts()["uploaded"] < uploaded_before + 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    docker_exec(HOST, "systemctl", "kill", "--signal=SIGKILL", "dbaas-wal-archiver")
+    assert load.wait(timeout=300) == 0, load.stdout.read()
+    last = close_segment()
+    wait_until_archived(last)
+
+    restarts = docker_exec(HOST, "systemctl", "show", "-p", "NRestarts", "--value", "dbaas-wal-archiver").stdout.strip()
+    assert int(restarts) >= 1
+    assert docker_exec(HOST, "systemctl", "is-active", "dbaas-wal-archiver").stdout.strip() == "active"
+    assert_each_segment_stored_once(lab_s3, first, last)
+    table = run_playbook("status", lab_inventory)
+    assert "Archive backlog: 0 WAL files waiting" in table.output, table.output
