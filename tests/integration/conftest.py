@@ -21,11 +21,14 @@ LAB_INVENTORY = Path(os.environ.get("LAB_STATE_DIR", REPO_ROOT / ".lab")) / "inv
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "rebuilds_clusters: restores clusters in place; runs after every other test")
+    config.addinivalue_line("markers", "bulk_load: writes hundreds of MB of WAL; runs last, so restores need not replay it")
 
 
 def pytest_collection_modifyitems(items):
-    """Tests that rebuild clusters (restores) run last, so no other test sees their aftermath."""
-    items.sort(key=lambda item: item.get_closest_marker("rebuilds_clusters") is not None)
+    """Tests that rebuild clusters (restores) run last, so no other test sees their aftermath;
+    bulk loads after them, so no restore downloads or replays their WAL."""
+    items.sort(key=lambda item: (item.get_closest_marker("bulk_load") is not None,
+                                 item.get_closest_marker("rebuilds_clusters") is not None))
 
 
 class PlaybookRun:

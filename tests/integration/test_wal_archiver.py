@@ -8,7 +8,11 @@ import json
 import subprocess
 import time
 
+import pytest
+
 from conftest import archive_server, docker_exec, psql, run_playbook
+
+pytestmark = pytest.mark.bulk_load
 
 HOST = "thalassa-lab-pg4"  # the single member of cluster solo
 BUCKET = "solo-backups"
@@ -82,6 +86,12 @@ def assert_each_segment_stored_once(s3, first: str, last: str) -> None:
     repeated = {name: stored[name] for name in expected if stored.get(name, 0) > 1}
     assert not missing and not repeated, f"missing {missing}, stored more than once {repeated}"
     assert len(expected) >= 8, expected  # the load really spanned many segments
+
+
+@pytest.fixture(autouse=True)
+def drop_the_load():
+    yield
+    psql(HOST, "DROP TABLE IF EXISTS pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history")
 
 
 def test_a_bulk_load_is_archived_ahead_and_each_segment_is_stored_once(lab_s3):
