@@ -63,10 +63,6 @@ def next_uploads(ready, wanted, in_flight, vouched, slots: int) -> list:
     return chosen[:slots]
 
 
-def marker_name(wal_name: str, kind: str) -> str:
-    return wal_name + kind
-
-
 def marker_wal_name(marker: str):
     """(WAL file name, kind) of a marker file name, or None for anything else."""
     for kind in (DONE_MARKER, FAILED_MARKER, WANTED_MARKER):

@@ -39,16 +39,22 @@ def first_new_segment() -> str:
     already archived segment, so the current position cannot say it.)"""
     closed = close_segment()
     wait_until_archived(closed)
-    timeline, number = closed[:8], int(closed[8:16], 16) * SEGMENTS_PER_LOG + int(closed[16:], 16) + 1
+    return segment_name(closed[:8], segment_number(closed) + 1)
+
+
+def segment_number(name: str) -> int:
+    """A segment's position on its timeline (log * 256 + segment)."""
+    return int(name[8:16], 16) * SEGMENTS_PER_LOG + int(name[16:24], 16)
+
+
+def segment_name(timeline: str, number: int) -> str:
     return f"{timeline}{number // SEGMENTS_PER_LOG:08X}{number % SEGMENTS_PER_LOG:08X}"
 
 
 def segment_range(first: str, last: str) -> list[str]:
     timeline = first[:8]
     assert last[:8] == timeline, (first, last)
-    start = int(first[8:16], 16) * SEGMENTS_PER_LOG + int(first[16:], 16)
-    end = int(last[8:16], 16) * SEGMENTS_PER_LOG + int(last[16:], 16)
-    return [f"{timeline}{n // SEGMENTS_PER_LOG:08X}{n % SEGMENTS_PER_LOG:08X}" for n in range(start, end + 1)]
+    return [segment_name(timeline, number) for number in range(segment_number(first), segment_number(last) + 1)]
 
 
 def stored_segments(s3) -> dict[str, int]:
