@@ -1,7 +1,11 @@
-"""Run inside the lab's S3 endpoint (moto server): make the DBaaS IAM user and turn
+"""Run inside the lab's S3 endpoint (moto server): make an IAM user and turn
 authentication on, so that the endpoint, like a real store, refuses wrong credentials.
 
-    s3_credentials.py USER [ACCESS_KEY_ID]
+    s3_credentials.py USER ACCESS_KEY_ID|"" [write|read]
+
+write (the DBaaS user) may do anything in S3; read (a customer's service account, which the
+off-site copy uses) may only list buckets and get objects, so a copy that tried to write to
+the source would be refused.
 
 Prints nothing when ACCESS_KEY_ID already belongs to USER; otherwise replaces the user's
 keys with a new one and prints it as JSON. Moto checks signatures and the user's IAM
@@ -15,7 +19,16 @@ import urllib.request
 import boto3
 
 ENDPOINT = "http://127.0.0.1:9000"
-POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+POLICIES = {
+    "write": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]},
+    # moto names a bucket's HEAD "s3:HeadBucket" where AWS checks s3:ListBucket.
+    "read": {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow",
+        "Action": ["s3:ListBucket", "s3:HeadBucket", "s3:ListBucketVersions", "s3:GetBucketLocation", "s3:GetObject",
+                   "s3:GetObjectVersion"],
+        "Resource": "*",
+    }]},
+}
 
 
 def authentication(count: str) -> None:
@@ -26,7 +39,7 @@ def authentication(count: str) -> None:
     urllib.request.urlopen(request, timeout=10).read()
 
 
-def main(user: str, wanted_key: str) -> None:
+def main(user: str, wanted_key: str, access: str) -> None:
     authentication("inf")
     try:
         iam = boto3.client(
@@ -35,7 +48,7 @@ def main(user: str, wanted_key: str) -> None:
         )
         if user not in [known["UserName"] for known in iam.list_users()["Users"]]:
             iam.create_user(UserName=user)
-        iam.put_user_policy(UserName=user, PolicyName="dbaas-backups", PolicyDocument=json.dumps(POLICY))
+        iam.put_user_policy(UserName=user, PolicyName="dbaas-backups-" + access, PolicyDocument=json.dumps(POLICIES[access]))
         keys = [key["AccessKeyId"] for key in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]]
         if wanted_key not in keys:
             for key in keys:
@@ -47,4 +60,4 @@ def main(user: str, wanted_key: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "")
+    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "", sys.argv[3] if len(sys.argv) > 3 else "write")

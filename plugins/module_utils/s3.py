@@ -101,7 +101,8 @@ def fail_request(module: AnsibleModule, what: str, error: Exception) -> None:
         hint = (
             " The store refused these credentials: check the access key and secret key given for it"
             " (backup_object_store_access_key/_secret_key, or restore_source_access_key/_secret_key"
-            " for a restore from another store) and what they may do."
+            " for a restore from another store, backup_replication_source_* or backup_replication_copy_*"
+            " for the off-site copy) and what they may do."
         )
     module.fail_json(
         msg="S3 request for %s at %s failed: %s.%s" % (what, module.params["endpoint_url"], error, hint),

@@ -91,9 +91,9 @@ def lab_inventory_data(lab_inventory: Path) -> dict:
 
 @pytest.fixture(scope="session")
 def lab_secrets(lab_inventory: Path) -> dict:
-    """Patroni passwords and the DBaaS key on the lab's S3 endpoint."""
+    """Patroni passwords, the DBaaS key on the lab's S3 endpoint and the customer's read-only key."""
     secrets = {}
-    for name in ("secrets.yml", "object_store_credentials.yml"):
+    for name in ("secrets.yml", "object_store_credentials.yml", "reader_credentials.yml"):
         secrets.update(yaml.safe_load((lab_inventory / "group_vars" / "all" / name).read_text()))
     return secrets
 

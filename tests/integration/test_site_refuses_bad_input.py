@@ -70,3 +70,20 @@ def test_object_store_refusing_the_credentials_is_reported_before_any_change(mak
         run, lab_secrets, "(403) when calling the HeadBucket operation", "The store refused these credentials",
         "backup_object_store_access_key/_secret_key")
     assert "not-the-secret" not in run.output
+
+
+def test_the_dbaas_key_as_the_copys_read_only_key_is_refused(make_inventory, lab_secrets, untouched):
+    dbaas_key = lab_secrets["backup_object_store_access_key"]
+    run = run_playbook("site", make_inventory(group_vars={"solo": {"backup_replication_source_access_key": dbaas_key}}))
+    assert_refused_without_change(
+        run, lab_secrets, "backup_replication_source_access_key is the DBaaS service's own key",
+        "give the key of a customer service account named in backup_object_store_customer_readers")
+
+
+def test_a_source_store_refusing_the_copys_read_only_key_is_reported_before_any_change(make_inventory, lab_secrets,
+                                                                                       untouched):
+    run = run_playbook("site", make_inventory(group_vars={"solo": {"backup_replication_source_secret_key": "not-the-secret"}}))
+    assert_refused_without_change(
+        run, lab_secrets, "Check that the source store accepts the read-only key", "The store refused these credentials",
+        "backup_replication_source_*")
+    assert "not-the-secret" not in run.output
