@@ -47,6 +47,12 @@ def copied(run) -> int:
     return int(re.search(r"(?:Copied|Would copy) (\d+) objects", text).group(1))
 
 
+def line_of(run, start: str) -> str:
+    """One item of the printed report: from its start to the next item."""
+    rest = " ".join(run.output.split()).split(start, 1)[1]
+    return re.split(r"Kept in the copy though|Backups: \d+ in the source|Deleted from the copy", rest)[0]
+
+
 def archive_now() -> None:
     segment = psql(SOLO, "SELECT pg_walfile_name(pg_switch_wal())")
     for _attempt in range(60):
@@ -163,15 +169,15 @@ def test_only_a_backup_retention_removed_long_enough_ago_leaves_the_copy(lab_inv
         lab_s3.delete_object(Bucket=SOURCE_BUCKET, Key=key)
     held = replicate(lab_inventory)
     assert held.rc == 0, held.output
-    assert f"Kept in the copy though gone from the source: {server}/{removed}" in " ".join(held.output.split())
+    assert f"{server}/{removed}" in line_of(held, "Kept in the copy though gone from the source:")
     assert f"{base}backup.info" in objects(lab_offsite["client"], COPY_BUCKET)
 
     # Once it ended longer ago than the window (14 days) plus the delay (7), it goes.
     rewrite_times(lab_offsite["client"], COPY_BUCKET, f"{base}backup.info", days_ago=22)
     gone = replicate(lab_inventory)
     assert gone.rc == 0, gone.output
-    text = " ".join(gone.output.split())
-    assert f"Deleted from the copy (gone from the source, ended before" in text and f"{server}/{removed}" in text
+    assert f"{server}/{removed}" in line_of(gone, "Deleted from the copy (gone from the source, ended before")
+    assert f"{server}/{removed}" not in line_of(gone, "Kept in the copy though gone from the source:")
     assert not [key for key in objects(lab_offsite["client"], COPY_BUCKET) if key.startswith(base)]
     assert gone.recap()[SOLO]["changed"] == 1
 
@@ -208,17 +214,20 @@ def test_the_copy_alone_restores_the_cluster_while_the_source_store_does_not_ans
         "backup_object_store_secret_key": offsite["secret_key"],
         "backup_replication_copy_bucket": "",
     }})
-    moved = run_playbook("site", exit_inventory, "--limit", "solo")
+    moved = run_playbook("site", exit_inventory, "--limit", "solo", "--tags", "backups")
     assert moved.rc == 0, moved.output
+
+    from_copy = ["-e", "restore_cluster=solo", "-e", "restore_target=latest", "-e", f"restore_source_bucket={COPY_BUCKET}",
+                 "-e", "restore_source_prefix=solo", "-e", f"restore_source_endpoint_url={offsite['endpoint_url']}",
+                 "-e", f"restore_source_access_key={offsite['access_key']}"]
+    refused = run_playbook("restore", exit_inventory, *from_copy, "-e", "restore_source_secret_key=not-the-secret")
+    assert refused.rc != 0 and "The store refused these credentials" in refused.output, refused.output
+    assert "not-the-secret" not in refused.output
+    assert psql(SOLO, CHECKSUM) != expected  # nothing changed: row 102 is still there
 
     subprocess.run(["docker", "pause", MAIN_STORE], check=True)
     try:
-        run = run_playbook(
-            "restore", exit_inventory, "-e", "restore_cluster=solo", "-e", "restore_target=latest",
-            "-e", f"restore_source_bucket={COPY_BUCKET}", "-e", "restore_source_prefix=solo",
-            "-e", f"restore_source_endpoint_url={offsite['endpoint_url']}",
-            "-e", f"restore_source_access_key={offsite['access_key']}",
-            "-e", f"restore_source_secret_key={offsite['secret_key']}")
+        run = run_playbook("restore", exit_inventory, *from_copy, "-e", f"restore_source_secret_key={offsite['secret_key']}")
         paused = subprocess.run(["docker", "inspect", "-f", "{{.State.Status}}", MAIN_STORE],
                                 capture_output=True, text=True, check=True).stdout.strip()
     finally:
@@ -228,6 +237,8 @@ def test_the_copy_alone_restores_the_cluster_while_the_source_store_does_not_ans
     assert f"s3://{COPY_BUCKET}/solo" in run.output
     assert offsite["secret_key"] not in run.output
     assert psql(SOLO, CHECKSUM) == expected
+    # The copy's key was written on the member only for the restore.
+    assert docker_exec(SOLO, "test", "-e", "/etc/barman-cloud/restore-source-credentials", check=False).returncode == 1
 
     # Back to the lab's store for the tests after this one. In that store the cluster's
     # history went on without this restore: its new history gets a server name of its own.
@@ -239,6 +250,6 @@ def test_the_copy_alone_restores_the_cluster_while_the_source_store_does_not_ans
         store, bucket=SOURCE_BUCKET, prefix="solo", server_name="solo", successor=f"{old_server}-exit",
         cluster="solo", system_identifier=system_identifier, restored_from={"store": "off-site copy"}))
     assert not moved_on.get("failed"), moved_on
-    back = run_playbook("site", lab_inventory, "--limit", "solo")
+    back = run_playbook("site", lab_inventory, "--limit", "solo", "--tags", "backups")
     assert back.rc == 0, back.output
     assert archive_server(SOLO) == f"{old_server}-exit"

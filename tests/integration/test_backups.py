@@ -122,7 +122,8 @@ def test_archiving_into_another_history_is_refused_with_nothing_changed(s3, make
         s3.put_object(Bucket=bucket, Key="solo/thalassa-dbaas/solo/owner.json", Body=json.dumps(owner).encode())
     s3_keys_before = keys(s3, bucket, "")
 
-    run = run_playbook("site", make_inventory(group_vars={"solo": {"backup_object_store_bucket": bucket}}), "--limit", "solo")
+    run = run_playbook("site", make_inventory(group_vars={"solo": {"backup_object_store_bucket": bucket}}),
+                       "--limit", "solo", "--tags", "backups")
     assert run.rc != 0
     assert f"Refusing to archive cluster solo into s3://{bucket}/solo/solo/wals/" in run.output
     assert ("no DBaaS cluster claims" if owner is None else "cluster solo (database system identifier 1234)") in run.output

@@ -237,13 +237,16 @@ def test_deprovisioning_a_cluster_bucket_detaches_its_backups_and_site_attaches_
     timers = docker_exec(solo, "systemctl", "list-timers", "--all", "--no-pager").stdout
     assert "dbaas-backup" not in timers
     assert docker_exec(solo, "test", "-e", "/etc/barman-cloud/credentials", check=False).returncode == 1
+    # The off-site copy stops reading the bucket; the copy itself stays.
+    assert docker_exec(solo, "test", "-e", "/etc/barman-cloud/replication.json", check=False).returncode == 1
     # PostgreSQL keeps nothing waiting for an archive that is gone
     psql(solo, "SELECT pg_switch_wal()")
     assert docker_exec(solo, "sh", "-c", "sleep 3; ls /var/lib/postgresql/15/solo/pg_wal/archive_status | grep -c ready || true").stdout.strip() == "0"
 
-    reattached = run_playbook("site", LAB_INVENTORY, "--limit", "solo")
+    reattached = run_playbook("site", LAB_INVENTORY, "--limit", "solo", "--tags", "backups")
     assert reattached.rc == 0, reattached.output
     assert psql(solo, "SHOW archive_command") == "/usr/local/bin/dbaas-wal-archive %p"
+    assert docker_exec(solo, "systemctl", "is-active", "dbaas-backup-replication.timer").stdout.strip() == "active"
     listed = json.loads(docker_exec(solo, "/usr/local/bin/dbaas-backup-list", user="postgres").stdout)["backups_list"]
     assert [(backup["backup_name"], backup["status"]) for backup in listed] == [("initial", "DONE")]
     for secret in lab_secrets.values():

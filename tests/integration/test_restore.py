@@ -158,48 +158,6 @@ def test_restore_of_another_clusters_backups_into_a_cluster_leaves_the_source_al
     assert archive_server(leader).startswith("demo")
 
 
-def copy_prefix(source, bucket: str, prefix: str, target, target_bucket: str) -> int:
-    """What an off-site copy does (the backup_replication issue): every object, same keys."""
-    copied = 0
-    for page in source.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/"):
-        for item in page.get("Contents", []):
-            body = source.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
-            target.put_object(Bucket=target_bucket, Key=item["Key"], Body=body)
-            copied += 1
-    return copied
-
-
-def test_restore_from_a_second_object_store_reads_only_that_store(lab_inventory, lab_s3, lab_offsite):
-    """Solo's backups are copied to the lab's second endpoint; a commit made after the copy
-    is in the cluster's own store but not in the copy, so a restore to latest from the copy
-    must end before it."""
-    psql(SOLO, "DROP TABLE IF EXISTS restore_probe; CREATE TABLE restore_probe (id int PRIMARY KEY, note text)")
-    copied_state = commit(SOLO, [200, 201])
-    archive_now(SOLO)
-    bucket = f"offsite-{int(time.time())}"
-    lab_offsite["client"].create_bucket(Bucket=bucket)
-    assert copy_prefix(lab_s3, "solo-backups", "solo", lab_offsite["client"], bucket) > 0
-    commit(SOLO, [202])
-    archive_now(SOLO)
-    source = ["-e", f"restore_source_bucket={bucket}", "-e", "restore_source_prefix=solo",
-              "-e", f"restore_source_endpoint_url={lab_offsite['endpoint_url']}",
-              "-e", f"restore_source_access_key={lab_offsite['access_key']}"]
-
-    refused = run_playbook("restore", lab_inventory, "-e", "restore_cluster=solo", "-e", "restore_target=latest",
-                           *source, "-e", "restore_source_secret_key=not-the-secret")
-    assert refused.rc != 0 and "The store refused these credentials" in refused.output
-    assert "not-the-secret" not in refused.output
-    assert psql(SOLO, "SELECT count(*) FROM restore_probe") == "3"
-
-    run = restore(lab_inventory, "solo", "-e", "restore_target=latest", *source,
-                  "-e", f"restore_source_secret_key={lab_offsite['secret_key']}")
-    assert f"at {lab_offsite['endpoint_url']}" in run.output
-    assert lab_offsite["secret_key"] not in run.output
-    assert psql(SOLO, CHECKSUM) == copied_state["checksum"]
-    # The key for the copy was needed only during the restore.
-    assert docker_exec(SOLO, "test", "-e", "/etc/barman-cloud/restore-source-credentials", check=False).returncode == 1
-
-
 def patroni_timeline(host: str) -> int:
     answer = json.loads(docker_exec(host, "curl", "-sf", "http://127.0.0.1:8008/cluster").stdout)
     return next(member["timeline"] for member in answer["members"] if member["role"] == "leader")

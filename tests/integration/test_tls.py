@@ -94,7 +94,7 @@ def test_a_renewed_server_certificate_is_served_after_site_without_a_restart(lab
     started_before = psql(replica, "SELECT pg_postmaster_start_time()")
 
     docker_exec(replica, "rm", "/etc/postgresql-dbaas/tls/server.crt")
-    run = run_playbook("site", lab_inventory, "--limit", "demo")
+    run = run_playbook("site", lab_inventory, "--limit", "demo", "--tags", "cluster")
     assert run.rc == 0, run.output
     assert "RUNNING HANDLER [thalassa.dbaas.postgresql : Reload PostgreSQL]" in run.output
 
