@@ -10,6 +10,7 @@ import json
 import shutil
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -188,6 +189,16 @@ def psql(host: str, sql: str) -> str:
 def host_ip(host: str) -> str:
     """The lab address of a host."""
     return docker_exec(host, "hostname", "-I").stdout.split()[0]
+
+
+def archive_now(host: str) -> None:
+    """Switch WAL on host and wait until the store holds the segment."""
+    segment = psql(host, "SELECT pg_walfile_name(pg_switch_wal())")
+    for _attempt in range(60):
+        if psql(host, "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver") >= segment:
+            return
+        time.sleep(1)
+    pytest.fail(f"{segment} of {host} did not reach the store in 60 s")
 
 
 def archive_server(host: str) -> str:

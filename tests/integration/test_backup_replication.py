@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import archive_server, docker_exec, psql, run_module, run_playbook, status_json
+from conftest import archive_now, archive_server, docker_exec, psql, run_module, run_playbook, status_json
 
 SOLO = "thalassa-lab-pg4"
 SOURCE_BUCKET, COPY_BUCKET, PREFIX = "solo-backups", "solo-backups-copy", "solo/"
@@ -53,20 +53,11 @@ def line_of(run, start: str) -> str:
     return re.split(r"Kept in the copy though|Backups: \d+ in the source|Deleted from the copy", rest)[0]
 
 
-def archive_now() -> None:
-    segment = psql(SOLO, "SELECT pg_walfile_name(pg_switch_wal())")
-    for _attempt in range(60):
-        if psql(SOLO, "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver") >= segment:
-            return
-        time.sleep(1)
-    pytest.fail(f"{segment} did not reach the store in 60 s")
-
-
 def write_rows(*rows: int) -> str:
     psql(SOLO, "CREATE TABLE IF NOT EXISTS replication_probe (id int PRIMARY KEY, note text)")
     psql(SOLO, "INSERT INTO replication_probe VALUES " + ",".join(f"({row}, 'row {row}')" for row in rows)
          + " ON CONFLICT (id) DO NOTHING")
-    archive_now()
+    archive_now(SOLO)
     return psql(SOLO, CHECKSUM)
 
 

@@ -128,16 +128,6 @@ def demo_leader() -> str:
     return next(name for name, role in cluster_roles(DEMO[0]).items() if role == "leader")
 
 
-def archive_now(host: str) -> None:
-    """Switch WAL on host and wait until the store holds the segment."""
-    segment = psql(host, "SELECT pg_walfile_name(pg_switch_wal())")
-    for _attempt in range(60):
-        if psql(host, "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver") >= segment:
-            return
-        time.sleep(1)
-    pytest.fail(f"{segment} of {host} did not reach the store in 60 s")
-
-
 def system_identifier(host: str) -> str:
     return psql(host, "SELECT system_identifier FROM pg_control_system()")
 
