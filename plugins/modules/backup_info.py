@@ -52,6 +52,13 @@ options:
     description: Backups retention never goes below.
     type: int
     default: 1
+  drill_period_days:
+    description:
+      - The restore drills' schedule period (restore_drill_period_days). The newest drill
+        record of the server is judged C(passed), C(failed), C(overdue) (older than two
+        periods) or C(never).
+    type: int
+    default: 7
 attributes:
   check_mode:
     description: Reads only; runs the same in check mode.
@@ -121,12 +128,39 @@ recovery_window:
     backups_done:
       description: How many DONE backups there are.
       type: int
+last_drill:
+  description: The newest restore drill record of the server (restore_drill.yml or its timer), or null.
+  returned: always
+  type: dict
+  sample:
+    drill_id: "20261126T040012"
+    ok: true
+    backup_id: "20261126T000512"
+    restored_lsn: 0/5000148
+    restored_time: "2026-11-26 04:00:10.1+00"
+    seconds: {download: 3.2, replay: 4.1, checks: 2.0, total: 10.4}
+    problems: []
+drill:
+  description: How status shows the newest drill.
+  returned: always
+  type: dict
+  contains:
+    state:
+      description: passed, failed, overdue or never.
+      type: str
+    age_seconds:
+      description: Seconds since the drill finished (null without one).
+      type: int
+    says:
+      description: One line for status.
+      type: str
 """
 
 from datetime import datetime, timezone
 
 from ansible_collections.thalassa.dbaas.plugins.module_utils import backup_catalog as catalog
-from ansible_collections.thalassa.dbaas.plugins.module_utils.backup_store import newest_wal, read_backups
+from ansible_collections.thalassa.dbaas.plugins.module_utils import restore_drill
+from ansible_collections.thalassa.dbaas.plugins.module_utils.backup_store import list_keys, newest_wal, read_backups, read_json
 from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import (
     BotoCoreError,
     ClientError,
@@ -143,6 +177,7 @@ def main():
         server_name=dict(type="str", required=True),
         recovery_window_days=dict(type="int"),
         minimum_redundancy=dict(type="int", default=1),
+        drill_period_days=dict(type="int", default=7),
     ))
     params = module.params
     if params["recovery_window_days"] is not None and params["recovery_window_days"] < 1:
@@ -151,6 +186,9 @@ def main():
     try:
         backups = read_backups(client, params["bucket"], catalog.base_prefix(params["prefix"], params["server_name"]))
         wal, wal_time = newest_wal(client, params["bucket"], catalog.wals_prefix(params["prefix"], params["server_name"]))
+        drills, _prefixes = list_keys(client, params["bucket"], restore_drill.records_prefix(params["prefix"], params["server_name"]))
+        drill_key = restore_drill.newest_record_key([item["Key"] for item in drills])
+        last_drill = read_json(client, params["bucket"], drill_key) if drill_key else None
     except (BotoCoreError, ClientError) as error:
         fail_request(module, "the backups of %s in bucket %s" % (params["server_name"], params["bucket"]), error)
     if params["recovery_window_days"] is not None:
@@ -165,6 +203,8 @@ def main():
         backups=backups,
         last_backup=done[-1] if done else None,
         recovery_window=catalog.recovery_window(backups, wal, wal_time),
+        last_drill=last_drill,
+        drill=restore_drill.verdict(last_drill, datetime.now(timezone.utc), params["drill_period_days"]),
     )
 
 
