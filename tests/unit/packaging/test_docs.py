@@ -1,0 +1,22 @@
+"""The generated reference pages (docs/variables.md, docs/playbooks.md) match their sources:
+roles' argument_specs and playbooks' header comments are written once."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_generated_docs_are_up_to_date():
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "docs.py"), "--check"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_role_and_playbook_is_in_the_reference():
+    variables = (ROOT / "docs" / "variables.md").read_text()
+    playbooks = (ROOT / "docs" / "playbooks.md").read_text()
+    assert all(f"## {role.name}\n" in variables for role in (ROOT / "roles").iterdir() if (role / "meta" / "argument_specs.yml").exists())
+    assert all(f"## {path.stem}\n" in playbooks for path in (ROOT / "playbooks").glob("*.yml"))
