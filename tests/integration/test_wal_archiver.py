@@ -18,10 +18,11 @@ HOST = "thalassa-lab-pg4"  # the single member of cluster solo
 BUCKET = "solo-backups"
 PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
 SEGMENTS_PER_LOG = 256  # 16 MiB segments
+SPOOL = "/var/lib/postgresql/dbaas-wal-archiver"
 
 
 def counts() -> dict:
-    return json.loads(docker_exec(HOST, "cat", "/var/lib/postgresql/dbaas-wal-archiver/counts.json").stdout)
+    return json.loads(docker_exec(HOST, "cat", f"{SPOOL}/counts.json").stdout)
 
 
 def backlog() -> int:
@@ -135,3 +136,27 @@ def test_killing_the_archiver_mid_batch_leaves_no_gap(lab_s3, lab_inventory):
     assert_each_segment_stored_once(lab_s3, first, last)
     table = run_playbook("status", lab_inventory)
     assert "Archive backlog: 0 WAL files waiting" in table.output, table.output
+
+
+def test_a_fresh_archiver_serves_an_absolute_path_asked_from_another_directory():
+    """Before pg_rewind, Patroni archives a returning old leader's ready files by running
+    archive_command itself: from its own working directory, with an absolute path, while the
+    archiver, started with the host, has not yet learnt the data directory from PostgreSQL."""
+    closed = close_segment()
+    wait_until_archived(closed)
+    path = f"{psql(HOST, 'SHOW data_directory')}/pg_wal/{closed}"
+    docker_exec(HOST, "rm", f"{SPOOL}/{closed}.ok")  # as if it had not been archived yet
+    docker_exec(HOST, "systemctl", "restart", "dbaas-wal-archiver")
+    deadline = time.monotonic() + 30
+    while docker_exec(HOST, "test", "-f", f"{SPOOL}/heartbeat", check=False).returncode != 0:
+        assert time.monotonic() < deadline, "the restarted archiver wrote no heartbeat"
+        time.sleep(0.2)
+
+    asked = docker_exec(HOST, "bash", "-c", f"cd / && exec dbaas-wal-archive {path}", user="postgres", check=False)
+
+    assert asked.returncode == 0, asked.stderr
+    assert "falls back" not in asked.stderr and "stopped" not in asked.stderr, asked.stderr
+    deadline = time.monotonic() + 5  # the counters are written once a second
+    while counts()["uploaded"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert counts()["uploaded"] == 1  # the archiver uploaded it, not barman-cloud-wal-archive

@@ -185,6 +185,12 @@ class Archiver:
             with self.lock:
                 self.in_flight.discard(name)
 
+    def refuse(self, name, message):
+        """Answer a request at once with an error, rather than leave archive_command waiting."""
+        log.error(message)
+        write_atomically(os.path.join(self.spool, name + queue.FAILED_MARKER), message)
+        remove_quietly(os.path.join(self.spool, name + queue.WANTED_MARKER))
+
     def has_valid_done_marker(self, name):
         try:
             with open(os.path.join(self.spool, name + queue.DONE_MARKER), encoding="utf-8") as marker:
@@ -205,6 +211,10 @@ class Archiver:
                     continue
                 if data_dir and os.path.isdir(os.path.join(data_dir, "pg_wal")):
                     self.data_dir = data_dir
+                elif not self.data_dir:
+                    self.refuse(parsed[0], "dbaas-wal-archiver cannot find the data directory of %s: the request names %r"
+                                % (parsed[0], data_dir))
+                    continue
                 if not self.has_valid_done_marker(parsed[0]):
                     wanted.append(parsed[0])
         return wanted
