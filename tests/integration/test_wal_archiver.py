@@ -142,6 +142,7 @@ def test_a_fresh_archiver_serves_an_absolute_path_asked_from_another_directory()
     """Before pg_rewind, Patroni archives a returning old leader's ready files by running
     archive_command itself: from its own working directory, with an absolute path, while the
     archiver, started with the host, has not yet learnt the data directory from PostgreSQL."""
+    psql(HOST, "SELECT pg_logical_emit_message(false, 'test', 'a write, so that the switch closes a new segment')")
     closed = close_segment()
     wait_until_archived(closed)
     path = f"{psql(HOST, 'SHOW data_directory')}/pg_wal/{closed}"
