@@ -3,6 +3,7 @@ roles' argument_specs and playbooks' header comments are written once."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,3 +21,16 @@ def test_every_role_and_playbook_is_in_the_reference():
     playbooks = (ROOT / "docs" / "playbooks.md").read_text()
     assert all(f"## {role.name}\n" in variables for role in (ROOT / "roles").iterdir() if (role / "meta" / "argument_specs.yml").exists())
     assert all(f"## {path.stem}\n" in playbooks for path in (ROOT / "playbooks").glob("*.yml"))
+
+
+def test_the_readme_stays_short_and_links_every_doc_page_that_exists():
+    readme = (ROOT / "README.md").read_text()
+    linked = set(re.findall(r"\]\((docs/[\w.-]+\.md)\)", readme))
+    assert len(readme.splitlines()) <= 80
+    assert linked == {f"docs/{page.name}" for page in (ROOT / "docs").glob("*.md")}
+
+
+def test_links_between_doc_pages_resolve():
+    for page in (ROOT / "docs").glob("*.md"):
+        for target in re.findall(r"\]\(([\w.-]+\.md)\)", page.read_text()):
+            assert (ROOT / "docs" / target).exists(), (page.name, target)
