@@ -43,7 +43,10 @@ def test_refused_credentials_show_as_archive_failures_and_lose_nothing(lab_inven
         segment = psql(HOST, "SELECT pg_walfile_name(pg_switch_wal())")
         wait_for("an archive failure", lambda state: state["failed_count"] > failures_before)
 
-        solo = status_json(lab_inventory)["solo"]["backups"]["archiver"]
+        shown = status_json(lab_inventory)["solo"]
+        assert any(finding["level"] == "red" and finding["subject"] == "archiving" for finding in shown["attention"]), shown
+        assert shown["worst"] == "red"
+        solo = shown["backups"]["archiver"]
         assert solo["failed_count"] > failures_before
         assert solo["last_failed_wal"] == segment
         assert solo["last_failed_time"] > (solo["last_archived_time"] or "")

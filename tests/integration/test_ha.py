@@ -123,6 +123,8 @@ def test_switchover_refuses_a_candidate_that_is_down_and_rejoin_brings_it_back(l
         text = " ".join(run.output.split())
         assert "Switchover refused, nothing changed" in text and down in text
         assert leader() == current and psql(current, "SELECT pg_postmaster_start_time()") == started
+        table = run_playbook("status", lab_inventory)
+        assert f"Attention: RED {down}: " in table.output, table.output
     finally:
         run = run_playbook("rejoin", lab_inventory, "-e", "rejoin_cluster=demo")
     assert run.rc == 0, run.output
@@ -204,6 +206,8 @@ def test_a_dead_leader_host_is_replaced_in_another_az_and_rejoins(lab_inventory,
     run = run_playbook("rejoin", lab_inventory, "-e", "rejoin_cluster=demo")
     assert run.rc == 0, run.output
     wait_until("the old leader streaming", lambda: members()[old]["state"] == "streaming")
-    shown = {member["member"]: member for member in status_json(lab_inventory)["demo"]["members"]}
+    demo = status_json(lab_inventory)["demo"]
+    shown = {member["member"]: member for member in demo["members"]}
     assert shown[old]["state"] == "streaming" and shown[old]["role"] in ("replica", "sync_standby")
     assert shown[new]["role"] == "leader"
+    assert demo["worst"] == "ok", demo["attention"]

@@ -82,7 +82,9 @@ def test_a_damaged_backup_fails_the_drill_naming_it_and_status_shows_it_red(lab_
         assert f"barman-cloud-restore of backup {backup_id} failed" in text
         status = run_playbook("status", lab_inventory)
         assert "RESTORE DRILL FAILED at" in status.output and backup_id in status.output, status.output
-        assert status_json(lab_inventory)["solo"]["backups"]["drill"]["state"] == "failed"
+        shown = status_json(lab_inventory)["solo"]
+        assert shown["backups"]["drill"]["state"] == "failed"
+        assert {"level": "red", "subject": "restore drill", "why": "the last drill failed"} in shown["attention"]
     finally:
         # The bucket is versioned: removing the damaged version brings the whole object back.
         lab_s3.delete_object(Bucket=BUCKET, Key=key, VersionId=damaged["VersionId"])
