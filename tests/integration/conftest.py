@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 import os
 import subprocess
@@ -45,7 +46,7 @@ class PlaybookRun:
             if line.startswith("PLAY RECAP"):
                 in_recap = True
                 continue
-            if in_recap and ":" in line:
+            if in_recap and re.match(r"^\S+\s+: ok=", line):  # stderr may follow, with its own colons
                 host, _separator, rest = line.partition(":")
                 counters[host.strip()] = {
                     key: int(value) for key, value in (pair.split("=") for pair in rest.split())

@@ -39,7 +39,7 @@ def test_refused_credentials_show_as_archive_failures_and_lose_nothing(lab_inven
     failures_before = archiver()["failed_count"]
     docker_exec(HOST, "sed", "-i", "s/^aws_secret_access_key *=.*/aws_secret_access_key = revoked/", CREDENTIALS)
     try:
-        psql(HOST, "CREATE TABLE IF NOT EXISTS archive_probe (at timestamptz); INSERT INTO archive_probe VALUES (now())")
+        psql(HOST, "CREATE TABLE IF NOT EXISTS archive_failure_probe (at timestamptz); INSERT INTO archive_failure_probe VALUES (now())")
         segment = psql(HOST, "SELECT pg_walfile_name(pg_switch_wal())")
         wait_for("an archive failure", lambda state: state["failed_count"] > failures_before)
 

@@ -331,7 +331,7 @@ def drill_once(settings, marker, record):
         record["seconds"]["checks"] = seconds_since(started)
     finally:
         scratch.clean()
-    return store, server
+    return store
 
 
 def main():
@@ -351,9 +351,9 @@ def main():
     drill_id = started.strftime("%Y%m%dT%H%M%S")
     record = {"drill_id": drill_id, "cluster": args.cluster, "host": os.uname().nodename, "started_at": started.isoformat(),
               "marker": args.marker, "problems": [], "seconds": {}}
-    store = server = None
+    store = None
     try:
-        store, server = drill_once(settings, args.marker, record)
+        store = drill_once(settings, args.marker, record)
     except (DrillFailed, BotoCoreError, ClientError, psycopg2.Error, OSError) as error:
         record["problems"].append(str(error).strip())
     except Exception as error:  # pylint: disable=broad-except  # recorded and reported, never lost in a traceback
@@ -362,7 +362,8 @@ def main():
     record.update(ok=not record["problems"], finished_at=now().isoformat())
     try:
         store = store or Store(settings)
-        record["record_key"] = store.put_record(server or args.cluster, drill_id, record)
+        # Beside the backups drilled, also when the drill failed after finding them.
+        record["record_key"] = store.put_record(record.get("server") or args.cluster, drill_id, record)
     except (BotoCoreError, ClientError) as error:
         record["problems"].append("the drill's record could not be written to the store: %s" % error)
         record["ok"] = False
