@@ -4,6 +4,7 @@ in parallel), with the same compression and the same pgbench load. Prints figure
 nothing. Needs a deployed lab (scripts/demo, or scripts/test) and the repository's venv.
 
     python benchmarks/wal_archive.py [--scale 100] [--codecs gzip,lz4,zstd,none] [--codec-segments 24]
+                                     [--parallel 1,2,4,8] [--no-load]
 
 For each way of archiving, two runs of `pgbench -i -s SCALE`:
   live   archiving runs during the load: peak backlog of .ready files, seconds from the
@@ -16,6 +17,8 @@ Serial means dbaas-wal-archiver stopped: archive_command then runs barman-cloud-
 itself, once per segment. Codecs: one long-lived uploader (the archiver's code path)
 uploads the same segments with each codec, PARALLEL at a time, under a scratch server name
 that is deleted afterwards; codec libraries missing from the venv are installed into it.
+Parallelism: the same uploader with the configured codec, 1, 2, 4, 8 at a time (what
+barman_cloud_archive_parallel sets). --no-load skips the two pgbench runs.
 """
 
 from __future__ import annotations
@@ -170,13 +173,25 @@ def codec_rates(codecs: list[str], count: int, parallel: int) -> None:
     missing = [CODEC_LIBRARIES[c] for c in codecs if c in CODEC_LIBRARIES]
     if missing:
         run("docker", "exec", HOST, f"{VENV}/bin/pip", "install", "-q", *missing)
-    data_dir = sql("SHOW data_directory")
     print(f"codecs ({count} segments, {parallel} at a time, one long-lived uploader):")
     for codec in codecs:
-        out = run("docker", "exec", "-i", "-u", "postgres", "-e", f"PGDATA={data_dir}", HOST, f"{VENV}/bin/python", "-",
-                  codec, str(count), str(parallel), input=CODEC_PROBE)
-        segments, seconds = out.split()[-2:]
-        print(f"  {codec:6} {int(segments) / float(seconds):6.1f} segments/s ({segments} in {seconds} s)", flush=True)
+        print(f"  {codec:6} {probe(codec, count, parallel):6.1f} segments/s", flush=True)
+
+
+def probe(codec: str, count: int, parallel: int) -> float:
+    """Segments/s of one long-lived uploader, the archiver's code path."""
+    data_dir = sql("SHOW data_directory")
+    out = run("docker", "exec", "-i", "-u", "postgres", "-e", f"PGDATA={data_dir}", HOST, f"{VENV}/bin/python", "-",
+              codec, str(count), str(parallel), input=CODEC_PROBE)
+    segments, seconds = out.split()[-2:]
+    return int(segments) / float(seconds)
+
+
+def parallel_rates(codec: str, count: int, levels: list[int]) -> None:
+    print(f"parallelism ({count} segments, {codec}, one long-lived uploader):")
+    rates = {level: probe(codec, count, level) for level in levels}
+    for level, rate in rates.items():
+        print(f"  {level} at a time: {rate:6.1f} segments/s ({rate / rates[levels[0]]:.2f}x {levels[0]} at a time)", flush=True)
 
 
 def main() -> None:
@@ -184,6 +199,8 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=100)
     parser.add_argument("--codecs", default="gzip,lz4,zstd,none")
     parser.add_argument("--codec-segments", type=int, default=24)
+    parser.add_argument("--parallel", default="1,2,4,8")
+    parser.add_argument("--no-load", action="store_true")
     arguments = parser.parse_args()
     env = dict(line.split("=", 1) for line in run("docker", "exec", HOST, "cat", "/etc/barman-cloud/env").splitlines()
                if "=" in line and not line.startswith("#"))
@@ -193,7 +210,7 @@ def main() -> None:
           f"archiver parallelism {parallel}")
     results = {}
     try:
-        for name, on in (("serial", False), ("parallel", True)):
+        for name, on in () if arguments.no_load else (("serial", False), ("parallel", True)):
             use_archiver(on)
             live, held = live_run(arguments.scale), held_run(arguments.scale, on)
             results[name] = (live, held)
@@ -209,6 +226,8 @@ def main() -> None:
             results["parallel"][1]["rate"] / results["serial"][1]["rate"]))
     sql("DROP TABLE IF EXISTS pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history")
     codec_rates([c for c in arguments.codecs.split(",") if c], arguments.codec_segments, parallel)
+    parallel_rates(env["BARMAN_CLOUD_COMPRESSION"], arguments.codec_segments,
+                   [int(level) for level in arguments.parallel.split(",") if level])
 
 
 if __name__ == "__main__":
