@@ -4,9 +4,9 @@
 """What in a cluster's status needs attention, red or yellow. Pure logic.
 
 Red: data is at risk or the service is degraded now (no leader, a member that does not
-stream, archiving failing, no backup for longer than the limit, a failed drill, a failing
-off-site copy). Yellow: something drifts and will be red if nobody looks (replica lag,
-an archive backlog that waits, a drill overdue, a copy lagging)."""
+stream, archiving failing, no backup for longer than the limit, a drill failed or older
+than two periods, a failing off-site copy). Yellow: something drifts and will be red if
+nobody looks (replica lag, an archive backlog that waits, no drill yet, a copy lagging)."""
 
 from __future__ import annotations
 
@@ -81,8 +81,10 @@ def backup_findings(backups: dict, now: datetime, limits: dict) -> list[dict]:
     if backups.get("drills_configured") or backups.get("last_drill"):
         if drill_state == "failed":
             findings.append(_finding(RED, "restore drill", "the last drill failed"))
-        elif drill_state in ("overdue", "never"):
-            findings.append(_finding(YELLOW, "restore drill", "overdue" if drill_state == "overdue" else "none yet"))
+        elif drill_state == "overdue":
+            findings.append(_finding(RED, "restore drill", "the last passed more than two periods ago"))
+        elif drill_state == "never":
+            findings.append(_finding(YELLOW, "restore drill", "none yet"))
     return findings
 
 

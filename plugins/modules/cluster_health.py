@@ -18,10 +18,10 @@ description:
     copy) and returns the findings that need someone, red first.
   - "Red: no leader; a member missing from Patroni's view or not streaming; the object
     store unreadable; no backup, or none for O(backup_max_age_days); archiving failing; the
-    last restore drill failed; the off-site copy failing."
+    last restore drill failed or is older than two drill periods; the off-site copy failing."
   - "Yellow: a replica lagging more than O(replica_lag_bytes) or with unknown lag; WAL
-    files waiting longer than O(archive_backlog_seconds); a restore drill overdue or never
-    run; the off-site copy behind by more than O(copy_lag_seconds)."
+    files waiting longer than O(archive_backlog_seconds); no restore drill yet; the off-site
+    copy behind by more than O(copy_lag_seconds)."
   - It reads and changes nothing; runs on the controller.
 author:
   - Thalassa DBaaS team (@thalassa-dbaas)

@@ -104,9 +104,9 @@ def test_a_backlog_waiting_longer_than_the_limit_is_yellow():
     assert cluster_attention(with_backups(archiver=dict(waiting, oldest_ready_seconds=300)), NOW) == []
 
 
-def test_a_failed_drill_is_red_an_overdue_or_missing_one_yellow_and_none_when_drills_are_off():
+def test_a_failed_or_overdue_drill_is_red_a_missing_one_yellow_and_none_when_drills_are_off():
     assert levels(cluster_attention(with_backups(drill={"state": "failed"}), NOW)) == [("red", "restore drill")]
-    assert levels(cluster_attention(with_backups(drill={"state": "overdue"}), NOW)) == [("yellow", "restore drill")]
+    assert levels(cluster_attention(with_backups(drill={"state": "overdue"}), NOW)) == [("red", "restore drill")]
     assert levels(cluster_attention(with_backups(drill={"state": "never"}), NOW)) == [("yellow", "restore drill")]
     assert cluster_attention(with_backups(drill={"state": "never"}, drills_configured=False, last_drill=None), NOW) == []
 
