@@ -21,6 +21,7 @@ author:
 requirements:
   - boto3
 extends_documentation_fragment:
+  - thalassa.dbaas.attributes.read_only
   - thalassa.dbaas.s3
 options:
   name:
@@ -38,13 +39,6 @@ options:
         with the credentials given, which is cheap.
     type: bool
     default: true
-attributes:
-  check_mode:
-    description: Reads only; runs the same in check mode.
-    support: full
-  diff_mode:
-    description: Changes nothing, so there is nothing to diff.
-    support: none
 """
 
 EXAMPLES = r"""

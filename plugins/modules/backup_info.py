@@ -28,6 +28,7 @@ author:
 requirements:
   - boto3
 extends_documentation_fragment:
+  - thalassa.dbaas.attributes.read_only
   - thalassa.dbaas.s3
 options:
   bucket:
@@ -59,13 +60,6 @@ options:
         periods) or C(never).
     type: int
     default: 7
-attributes:
-  check_mode:
-    description: Reads only; runs the same in check mode.
-    support: full
-  diff_mode:
-    description: Changes nothing, so there is nothing to diff.
-    support: none
 """
 
 EXAMPLES = r"""

@@ -25,6 +25,8 @@ description:
   - It reads and changes nothing; runs on the controller.
 author:
   - Thalassa DBaaS team (@thalassa-dbaas)
+extends_documentation_fragment:
+  - thalassa.dbaas.attributes.read_only
 options:
   summary:
     description:
@@ -49,13 +51,6 @@ options:
     description: Yellow when a backup ended longer ago than this and is not in the off-site copy.
     type: int
     default: 172800
-attributes:
-  check_mode:
-    description: Reads only; runs the same in check mode.
-    support: full
-  diff_mode:
-    description: Changes nothing, so there is nothing to diff.
-    support: none
 """
 
 EXAMPLES = r"""

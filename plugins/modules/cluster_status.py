@@ -19,6 +19,8 @@ description:
     failure, so that status can still be shown from another member.
 author:
   - Thalassa DBaaS team (@thalassa-dbaas)
+extends_documentation_fragment:
+  - thalassa.dbaas.attributes.read_only
 options:
   cluster:
     description: Name of the cluster (Patroni scope) the host belongs to.
@@ -32,13 +34,6 @@ options:
     description: Seconds to wait for the REST API.
     type: int
     default: 5
-attributes:
-  check_mode:
-    description: Reads only; runs the same in check mode.
-    support: full
-  diff_mode:
-    description: Changes nothing, so there is nothing to diff.
-    support: none
 """
 
 EXAMPLES = r"""

@@ -20,6 +20,8 @@ description:
   - Changes nothing; meant to run once on the controller before any host is touched.
 author:
   - Thalassa DBaaS team (@thalassa-dbaas)
+extends_documentation_fragment:
+  - thalassa.dbaas.attributes.read_only
 options:
   hosts:
     description:
@@ -34,13 +36,6 @@ options:
     type: list
     elements: str
     required: true
-attributes:
-  check_mode:
-    description: Reads only; runs the same in check mode.
-    support: full
-  diff_mode:
-    description: Changes nothing, so there is nothing to diff.
-    support: none
 """
 
 EXAMPLES = r"""

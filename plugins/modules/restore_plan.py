@@ -28,6 +28,7 @@ author:
 requirements:
   - boto3
 extends_documentation_fragment:
+  - thalassa.dbaas.attributes.read_only
   - thalassa.dbaas.s3
 options:
   bucket:
@@ -69,13 +70,6 @@ options:
       - When O(target_xid) committed (from C(pg_xact_commit_timestamp)), if known; narrows the
         choice of base backup.
     type: str
-attributes:
-  check_mode:
-    description: Reads only; runs the same in check mode.
-    support: full
-  diff_mode:
-    description: Changes nothing, so there is nothing to diff.
-    support: none
 """
 
 EXAMPLES = r"""
