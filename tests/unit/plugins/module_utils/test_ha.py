@@ -142,3 +142,23 @@ def test_failover_to_a_replica_that_does_not_stream_counts_its_lag_even_with_a_l
     detached = cluster(member("pg1", "leader", "az1"), member("pg2", "replica", "az2", state="running", lag=700))
     with pytest.raises(Refusal, match="pg2 lags 700 bytes"):
         ha.failover_plan(detached, candidate="pg2", answering=["pg1", "pg2"])
+
+
+def test_the_leader_sees_a_starting_member_waiting_for_wal():
+    rejoining = cluster(member("pg1", "leader", "az1"), member("pg2", "replica", "az2", state="starting", lag=None),
+                        member("pg3", "replica", "az3", state="streaming"))
+    assert ha.members_waiting_for_wal(rejoining, "pg1") == ["pg2"]
+
+
+def test_only_a_running_leader_writes_for_a_waiting_member():
+    rejoining = cluster(member("pg1", "leader", "az1"), member("pg2", "replica", "az2", state="starting", lag=None))
+    assert ha.members_waiting_for_wal(rejoining, "pg2") == []
+    assert ha.members_waiting_for_wal(rejoining, "pg3") == []
+    stopping = cluster(member("pg1", "leader", "az1", state="stopping"),
+                       member("pg2", "replica", "az2", state="starting", lag=None))
+    assert ha.members_waiting_for_wal(stopping, "pg1") == []
+    assert ha.members_waiting_for_wal(cluster(member("pg2", "replica", "az2", state="starting")), "pg2") == []
+
+
+def test_a_healthy_cluster_has_no_member_waiting_for_wal():
+    assert ha.members_waiting_for_wal(THREE_AZ, "pg1") == []
