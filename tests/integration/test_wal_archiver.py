@@ -101,7 +101,12 @@ def drop_the_load():
     psql(HOST, "DROP TABLE IF EXISTS pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history")
 
 
-def test_a_bulk_load_is_archived_ahead_and_each_segment_is_stored_once(lab_s3):
+LOADED = "SELECT count(*), sum(hashtext(a::text)) FROM pgbench_accounts AS a"
+
+
+def test_a_bulk_load_is_archived_ahead_each_segment_once_and_restores_to_latest(lab_s3, lab_inventory):
+    """Right after the load, a restore to latest from the store alone gives back every row:
+    what the archiver uploaded ahead is what barman-cloud-wal-restore reads."""
     assert docker_exec(HOST, "systemctl", "is-active", "dbaas-wal-archiver").stdout.strip() == "active"
     first = first_new_segment()
     time.sleep(1.5)  # the archiver writes its counts once a second
@@ -116,6 +121,11 @@ def test_a_bulk_load_is_archived_ahead_and_each_segment_is_stored_once(lab_s3):
     assert after["uploaded"] - before["uploaded"] >= len(segment_range(first, last))
     assert after["uploaded_ahead"] > before["uploaded_ahead"], (before, after)  # not only the file asked for
     assert_each_segment_stored_once(lab_s3, first, last)
+
+    loaded = psql(HOST, LOADED)
+    restore = run_playbook("restore", lab_inventory, "-e", "restore_cluster=solo", "-e", "restore_target=latest")
+    assert restore.rc == 0, restore.output
+    assert psql(HOST, LOADED) == loaded
 
 
 def test_killing_the_archiver_mid_batch_leaves_no_gap(lab_s3, lab_inventory):
