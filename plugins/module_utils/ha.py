@@ -225,9 +225,9 @@ def members_waiting_for_wal(cluster: dict, me: str) -> list:
     """Members that wait for the leader to write, when `me` leads: a member Patroni reports
     as "starting" may be one that pg_rewind left waiting for WAL up to where the leader was
     inserting, which an idle leader never writes. Empty when `me` does not lead or is not
-    running, for only the leader can write."""
+    running, for only the leader can write (a standby cluster's leader cannot)."""
     leader = leader_of(cluster)
-    if leader is None or leader.get("name") != me or leader.get("state") != "running":
+    if leader is None or leader.get("name") != me or leader.get("role") != "leader" or leader.get("state") != "running":
         return []
     return sorted(member.get("name") for member in cluster.get("members", [])
                   if member.get("name") != me and member.get("state") == "starting")

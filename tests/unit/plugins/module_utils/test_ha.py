@@ -158,6 +158,9 @@ def test_only_a_running_leader_writes_for_a_waiting_member():
                        member("pg2", "replica", "az2", state="starting", lag=None))
     assert ha.members_waiting_for_wal(stopping, "pg1") == []
     assert ha.members_waiting_for_wal(cluster(member("pg2", "replica", "az2", state="starting")), "pg2") == []
+    standby_cluster = cluster(member("pg1", "standby_leader", "az1", state="running"),
+                              member("pg2", "replica", "az2", state="starting", lag=None))
+    assert ha.members_waiting_for_wal(standby_cluster, "pg1") == []
 
 
 def test_a_healthy_cluster_has_no_member_waiting_for_wal():
