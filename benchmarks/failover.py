@@ -2,7 +2,8 @@
 acknowledged commits it loses, when its leader fails in different ways. Prints figures,
 asserts nothing. Needs a deployed lab (scripts/demo, or scripts/test) and the repo's venv.
 
-    python benchmarks/failover.py [--rounds 1] [--mode sync|async|both]
+    python benchmarks/failover.py [--rounds 1] [--mode sync|async|both] [--pgbench-clients 0]
+                                  [--only "host dies" ...]
 
 Scenarios, each under a client committing one row at a time (tests/integration/commit_recorder.py):
   host dies        docker kill of the leader's container (then started again; it rejoins)
@@ -11,7 +12,9 @@ Scenarios, each under a client committing one row at a time (tests/integration/c
   patroni crash    kill -9 of the leader's Patroni (systemd restarts it)
   switchover       playbooks/switchover.yml (the playbook's own run time is printed too)
 "Mode async" turns Patroni's synchronous_mode off for the run and back on afterwards; the
-lost-commit count there is the asynchronous recovery point.
+lost-commit count there is the asynchronous recovery point. With --pgbench-clients N, a
+pgbench TPC-B load runs on the leader beside the client, so that the replicas lag the way
+they do under real writes; the replicas' lag just before the act is printed.
 """
 
 from __future__ import annotations
@@ -111,13 +114,41 @@ SCENARIOS = {
 }
 
 
-def measure(name: str, act, password: str, addresses: list[str], synchronous: bool) -> None:
+PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
+
+
+def start_pgbench(host: str, clients: int) -> None:
+    """A TPC-B load on the leader over its socket; it ends with the leader (or stop_pgbench)."""
+    sh("docker", "exec", "-d", "-u", "postgres", host, PGBENCH, "-n", "-c", str(clients), "-j", str(clients),
+       "-T", "600", "-h", "/var/run/postgresql", "postgres")
+
+
+def stop_pgbench() -> None:
+    for host in DEMO:
+        if running(host):
+            sh("docker", "exec", host, "pkill", "-f", PGBENCH, check=False)
+
+
+def replica_lag(host: str) -> str:
+    """Bytes each replica has not yet flushed, as the leader sees it (Patroni's own lag figure
+    is sampled once a loop and rounds small lags to 0)."""
+    return sh("docker", "exec", "-u", "postgres", host, "psql", "-h", "/var/run/postgresql", "-XAtc",
+              "SELECT string_agg(application_name || ' ' || (pg_current_wal_lsn() - flush_lsn) || ' B', ', ') "
+              "FROM pg_stat_replication")
+
+
+def measure(name: str, act, password: str, addresses: list[str], synchronous: bool, pgbench_clients: int = 0) -> None:
     wait(lambda: healthy(synchronous))
     client = CommitRecorder(addresses, password, table="failover_probe")
     client.prepare()
     client.start()
     wait(lambda: len(client.acknowledged) >= 50, 30)
     old = leader()
+    lag = ""
+    if pgbench_clients:
+        start_pgbench(old, pgbench_clients)
+        time.sleep(10)
+        lag = "; replicas not yet flushed before: " + replica_lag(old)
     started = time.monotonic()
     extra = ""
     if act is None:
@@ -134,11 +165,13 @@ def measure(name: str, act, password: str, addresses: list[str], synchronous: bo
         wait(settled, 120)
     except SystemExit:
         client.stop()
+        stop_pgbench()
         print(f"  {name:15} leader {old}: NO WRITE ACCEPTED within 120 s; members: "
               + ", ".join(f"{n} {m['role']} {m['state']}" for n, m in members().items()), flush=True)
         raise
     time.sleep(2)
     client.stop()
+    stop_pgbench()
     # The write outage: the longest gap between two acknowledged commits (the old leader
     # may accept writes for a moment after the act, so "first write after it" would flatter).
     outage = client.longest_pause()
@@ -147,7 +180,7 @@ def measure(name: str, act, password: str, addresses: list[str], synchronous: bo
                            "SELECT n FROM failover_probe").split()))
     lost = sorted(set(client.acknowledged) - rows)
     print(f"  {name:15} leader {old} -> {new}: longest write outage {outage:5.1f} s; "
-          f"acknowledged commits lost: {len(lost)} of {len(client.acknowledged)}{extra}", flush=True)
+          f"acknowledged commits lost: {len(lost)} of {len(client.acknowledged)}{extra}{lag}", flush=True)
     if act is host_dies or name in ("patroni stop",):
         recover_host(old)
     wait(lambda: healthy(synchronous))
@@ -157,6 +190,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--mode", choices=["sync", "async", "both"], default="both")
+    parser.add_argument("--pgbench-clients", type=int, default=0, help="pgbench load beside the client (0: none)")
+    parser.add_argument("--only", nargs="+", choices=list(SCENARIOS) + ["switchover"], help="these scenarios only")
     arguments = parser.parse_args()
     secrets = yaml.safe_load((INVENTORY / "group_vars" / "all" / "secrets.yml").read_text())
     addresses = [sh("docker", "exec", host, "hostname", "-I").split()[0] for host in DEMO]
@@ -164,14 +199,19 @@ def main() -> None:
     print("Patroni: ttl %s, loop_wait %s, retry_timeout %s, synchronous_mode %s"
           % (config.get("ttl"), config.get("loop_wait"), config.get("retry_timeout"), config.get("synchronous_mode")))
     modes = ["sync", "async"] if arguments.mode == "both" else [arguments.mode]
+    scenarios = [(name, act) for name, act in list(SCENARIOS.items()) + [("switchover", None)]
+                 if not arguments.only or name in arguments.only]
+    if arguments.pgbench_clients:
+        sh("docker", "exec", "-u", "postgres", leader(), PGBENCH, "-i", "-q", "-s", "10", "-h", "/var/run/postgresql", "postgres")
     try:
         for mode in modes:
             patch_config({"synchronous_mode": mode == "sync"})
             time.sleep(5)
             print(f"synchronous_mode {mode == 'sync'}:")
             for _round in range(arguments.rounds):
-                for name, act in list(SCENARIOS.items()) + [("switchover", None)]:
-                    measure(name, act, secrets["patroni_superuser_password"], addresses, mode == "sync")
+                for name, act in scenarios:
+                    measure(name, act, secrets["patroni_superuser_password"], addresses, mode == "sync",
+                            arguments.pgbench_clients)
     finally:
         wait(lambda: leader() is not None, 60)
         patch_config({"synchronous_mode": bool(config.get("synchronous_mode"))})
