@@ -174,9 +174,7 @@ class Archiver:
             log.debug("%s archived in %.2f s", name, time.monotonic() - started)
         except Exception as error:  # pylint: disable=broad-exception-caught
             message = "barman-cloud could not archive %s: %s" % (name, error)
-            log.error(message)
-            write_atomically(os.path.join(self.spool, name + queue.FAILED_MARKER), message)
-            remove_quietly(os.path.join(self.spool, name + queue.WANTED_MARKER))
+            self.refuse(name, message)
             with self.lock:
                 self.failed_at[name] = time.monotonic()
                 self.counts["failed"] += 1
@@ -186,7 +184,8 @@ class Archiver:
                 self.in_flight.discard(name)
 
     def refuse(self, name, message):
-        """Answer a request at once with an error, rather than leave archive_command waiting."""
+        """Answer a request with an error at once (archive_command fails, and PostgreSQL keeps
+        the file and asks again): for an upload that failed, or a request it cannot serve."""
         log.error(message)
         write_atomically(os.path.join(self.spool, name + queue.FAILED_MARKER), message)
         remove_quietly(os.path.join(self.spool, name + queue.WANTED_MARKER))
