@@ -7,6 +7,7 @@ asserts nothing. Needs a deployed lab (scripts/demo, or scripts/test) and the re
 
 Scenarios, each under a client committing one row at a time (tests/integration/commit_recorder.py):
   host dies        docker kill of the leader's container (then started again; it rejoins)
+  host reboots     docker restart of the leader's container: systemd stops Patroni cleanly
   postgres crash   kill -9 of the leader's postmaster (Patroni restarts it or fails over)
   patroni stop     systemctl stop patroni on the leader (a clean stop hands over)
   patroni crash    kill -9 of the leader's Patroni (systemd restarts it)
@@ -100,14 +101,19 @@ def host_dies(old: str) -> None:
 
 
 def recover_host(old: str) -> None:
-    if not running(old):
-        sh("docker", "start", old)
-        wait(lambda: sh("docker", "exec", old, "systemctl", "is-system-running", check=False) in ("running", "degraded"))
+    wait(lambda: running(old) or sh("docker", "start", old, check=False) == old)
+    wait(lambda: sh("docker", "exec", old, "systemctl", "is-system-running", check=False) in ("running", "degraded"))
     playbook("rejoin", "-e", "rejoin_cluster=demo")
+
+
+def host_reboots(old: str) -> None:
+    """What a reboot does: systemd stops every service (Patroni hands over), then boots."""
+    subprocess.Popen(["docker", "restart", "-t", "60", old], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 SCENARIOS = {
     "host dies": host_dies,
+    "host reboots": host_reboots,
     "postgres crash": lambda old: sh("docker", "exec", old, "pkill", "-9", "-f", "-o", "postgres -D"),
     "patroni stop": lambda old: sh("docker", "exec", old, "systemctl", "stop", "--no-block", "patroni"),
     "patroni crash": lambda old: sh("docker", "exec", old, "pkill", "-9", "-f", "bin/patroni"),
@@ -181,7 +187,7 @@ def measure(name: str, act, password: str, addresses: list[str], synchronous: bo
     lost = sorted(set(client.acknowledged) - rows)
     print(f"  {name:15} leader {old} -> {new}: longest write outage {outage:5.1f} s; "
           f"acknowledged commits lost: {len(lost)} of {len(client.acknowledged)}{extra}{lag}", flush=True)
-    if act is host_dies or name in ("patroni stop",):
+    if act in (host_dies, host_reboots) or name in ("patroni stop",):
         recover_host(old)
     wait(lambda: healthy(synchronous))
 

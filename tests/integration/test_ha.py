@@ -138,6 +138,23 @@ def test_switchover_refuses_a_candidate_that_is_down_and_rejoin_brings_it_back(l
     assert members()[down]["state"] == "streaming"
 
 
+def test_rejoin_clones_again_a_member_that_cannot_start_when_asked_to(lab_inventory):
+    """rejoin_reinitialize: a replica whose data directory lost its control file never
+    streams by itself; rejoin.yml waits rejoin_wait_seconds, then has Patroni clone it."""
+    wait_until("a healthy cluster", all_streaming)
+    current = leader()
+    broken = next(host for host in DEMO if host != current)
+    control_file = "/var/lib/postgresql/15/demo/global/pg_control"
+    docker_exec(broken, "systemctl", "stop", "patroni")
+    docker_exec(broken, "rm", control_file)
+    run = run_playbook("rejoin", lab_inventory, "-e", "rejoin_cluster=demo", "-e", f"rejoin_members={broken}",
+                       "-e", "rejoin_reinitialize=true", "-e", "rejoin_wait_seconds=20")
+    assert run.rc == 0, run.output
+    assert run.recap()[broken]["changed"] >= 1 and "Clone the members again from the leader" in run.output
+    assert members()[broken]["state"] == "streaming" and leader() == current
+    assert docker_exec(broken, "test", "-f", control_file, check=False).returncode == 0
+
+
 def test_backups_follow_the_new_leader_on_its_timeline(lab_s3):
     """After the switchover above: the new timeline's history file and its segments reach
     the store from the new leader, and the backup service, started on every member, backs
