@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -143,7 +144,9 @@ def replica_lag(host: str) -> str:
               "FROM pg_stat_replication")
 
 
-def measure(name: str, act, password: str, addresses: list[str], synchronous: bool, pgbench_clients: int = 0) -> None:
+def measure(name: str, act, password: str, addresses: list[str], synchronous: bool,
+            pgbench_clients: int = 0) -> tuple[float, int]:
+    """Runs one scenario; returns the longest write outage (s) and the acknowledged commits lost."""
     wait(lambda: healthy(synchronous))
     client = CommitRecorder(addresses, password, table="failover_probe")
     client.prepare()
@@ -190,6 +193,15 @@ def measure(name: str, act, password: str, addresses: list[str], synchronous: bo
     if act in (host_dies, host_reboots) or name in ("patroni stop",):
         recover_host(old)
     wait(lambda: healthy(synchronous))
+    return outage, len(lost)
+
+
+def summary(results: dict) -> None:
+    print("summary (longest write outage over the runs: min / median / max; acknowledged commits lost, all runs):")
+    for (mode, name), runs in results.items():
+        outages = [outage for outage, _lost in runs]
+        print(f"  {mode:5} {name:15} {min(outages):5.1f} / {statistics.median(outages):5.1f} / {max(outages):5.1f} s "
+              f"over {len(runs)} runs; lost {sum(lost for _outage, lost in runs)}")
 
 
 def main() -> None:
@@ -209,6 +221,7 @@ def main() -> None:
                  if not arguments.only or name in arguments.only]
     if arguments.pgbench_clients:
         sh("docker", "exec", "-u", "postgres", leader(), PGBENCH, "-i", "-q", "-s", "10", "-h", "/var/run/postgresql", "postgres")
+    results: dict = {}
     try:
         for mode in modes:
             patch_config({"synchronous_mode": mode == "sync"})
@@ -216,8 +229,10 @@ def main() -> None:
             print(f"synchronous_mode {mode == 'sync'}:")
             for _round in range(arguments.rounds):
                 for name, act in scenarios:
-                    measure(name, act, secrets["patroni_superuser_password"], addresses, mode == "sync",
-                            arguments.pgbench_clients)
+                    results.setdefault((mode, name), []).append(measure(
+                        name, act, secrets["patroni_superuser_password"], addresses, mode == "sync",
+                        arguments.pgbench_clients))
+        summary(results)
     finally:
         wait(lambda: leader() is not None, 60)
         patch_config({"synchronous_mode": bool(config.get("synchronous_mode"))})
