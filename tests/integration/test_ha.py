@@ -235,8 +235,10 @@ def test_a_dead_leader_host_is_replaced_in_another_az_and_rejoins_by_itself_whil
         assert_nothing_acknowledged_is_lost(recorder, new)
         # No client writes from here on. Once archive_timeout has switched the idle leader to
         # a new segment, it writes nothing more: without the nudge, the WAL that pg_rewind
-        # makes the old leader wait for would never come. (A short archive_timeout for this
-        # wait only: the lab's is 60 s.)
+        # makes the old leader wait for would never come. The bgwriter logs a standby snapshot
+        # up to 15 s after the last commit, so the switch must come after that; a short
+        # archive_timeout for this wait only (the lab's is 60 s) then brings it.
+        time.sleep(16)
         kept = patroni_parameters(new)["archive_timeout"]
         set_patroni_parameter(new, "archive_timeout", "5s")
         try:
