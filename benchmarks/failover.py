@@ -3,7 +3,7 @@ acknowledged commits it loses, when its leader fails in different ways. Prints f
 asserts nothing. Needs a deployed lab (scripts/demo, or scripts/test) and the repo's venv.
 
     python benchmarks/failover.py [--rounds 1] [--mode sync|async|both] [--pgbench-clients 0]
-                                  [--only "host dies" ...]
+                                  [--only "host dies" ...] [--etcd-leader as-is|there|elsewhere]
 
 Scenarios, each under a client committing one row at a time (tests/integration/commit_recorder.py):
   host dies        docker kill of the leader's container (then started again; it rejoins)
@@ -16,6 +16,13 @@ Scenarios, each under a client committing one row at a time (tests/integration/c
 lost-commit count there is the asynchronous recovery point. With --pgbench-clients N, a
 pgbench TPC-B load runs on the leader beside the client, so that the replicas lag the way
 they do under real writes; the replicas' lag just before the act is printed.
+
+Every host also runs its AZ's etcd member. Each line says whether etcd's raft leader was on
+the Patroni leader's host at the act, and the summary keeps those runs apart: a dead etcd
+leader takes an etcd election, and a new etcd leader renews every lease in full, Patroni's
+leader lock with them. The patroni role's dbaas-etcd-leader-away keeps etcd's leader off
+that host; --etcd-leader there stops that service for the run and moves etcd's leadership
+(etcdctl move-leader) onto the host before each act, --etcd-leader elsewhere off it.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 from commit_recorder import CommitRecorder  # noqa: E402  pylint: disable=wrong-import-position
+from etcd_view import etcd_leader, move_etcd_leader  # noqa: E402  pylint: disable=wrong-import-position
 
 import yaml  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -80,6 +88,24 @@ def wait(check, seconds: float = 180) -> float:
             pass
         time.sleep(0.2)
     raise SystemExit("timed out")
+
+
+def etcd_leader_away(action: str) -> None:
+    """Stops or starts the role's dbaas-etcd-leader-away, which would undo "there"."""
+    for host in DEMO:
+        if running(host):
+            sh("docker", "exec", host, "systemctl", action, "dbaas-etcd-leader-away.service", check=False)
+
+
+def place_etcd_leader(patroni_leader: str, placement: str) -> None:
+    """Moves etcd's raft leadership onto the Patroni leader's host, or off it."""
+    if placement == "there":
+        etcd_leader_away("stop")
+    if placement == "as-is" or (etcd_leader(patroni_leader) == patroni_leader) == (placement == "there"):
+        return
+    target = patroni_leader if placement == "there" else next(name for name in DEMO if name != patroni_leader)
+    move_etcd_leader(patroni_leader, target)
+    wait(lambda: (etcd_leader(patroni_leader) == patroni_leader) == (placement == "there"), 30)
 
 
 def patch_config(body: dict) -> None:
@@ -145,8 +171,9 @@ def replica_lag(host: str) -> str:
 
 
 def measure(name: str, act, password: str, addresses: list[str], synchronous: bool,
-            pgbench_clients: int = 0) -> tuple[float, int]:
-    """Runs one scenario; returns the longest write outage (s) and the acknowledged commits lost."""
+            pgbench_clients: int = 0, etcd_placement: str = "as-is") -> tuple[float, int, bool]:
+    """Runs one scenario; returns the longest write outage (s), the acknowledged commits lost
+    and whether etcd's leader was on the Patroni leader's host at the act."""
     wait(lambda: healthy(synchronous))
     client = CommitRecorder(addresses, password, table="failover_probe")
     client.prepare()
@@ -158,6 +185,8 @@ def measure(name: str, act, password: str, addresses: list[str], synchronous: bo
         start_pgbench(old, pgbench_clients)
         time.sleep(10)
         lag = "; replicas not yet flushed before: " + replica_lag(old)
+    place_etcd_leader(old, etcd_placement)
+    etcd_there = etcd_leader(old) == old
     started = time.monotonic()
     extra = ""
     if act is None:
@@ -188,20 +217,26 @@ def measure(name: str, act, password: str, addresses: list[str], synchronous: bo
     rows = set(map(int, sh("docker", "exec", "-u", "postgres", new, "psql", "-h", "/var/run/postgresql", "-XAtc",
                            "SELECT n FROM failover_probe").split()))
     lost = sorted(set(client.acknowledged) - rows)
-    print(f"  {name:15} leader {old} -> {new}: longest write outage {outage:5.1f} s; "
+    print(f"  {name:15} leader {old} -> {new} (etcd leader {'there' if etcd_there else 'elsewhere'}): "
+          f"longest write outage {outage:5.1f} s; "
           f"acknowledged commits lost: {len(lost)} of {len(client.acknowledged)}{extra}{lag}", flush=True)
     if act in (host_dies, host_reboots) or name in ("patroni stop",):
         recover_host(old)
+    if etcd_placement == "there":
+        etcd_leader_away("start")
     wait(lambda: healthy(synchronous))
-    return outage, len(lost)
+    return outage, len(lost), etcd_there
 
 
 def summary(results: dict) -> None:
     print("summary (longest write outage over the runs: min / median / max; acknowledged commits lost, all runs):")
     for (mode, name), runs in results.items():
-        outages = [outage for outage, _lost in runs]
-        print(f"  {mode:5} {name:15} {min(outages):5.1f} / {statistics.median(outages):5.1f} / {max(outages):5.1f} s "
-              f"over {len(runs)} runs; lost {sum(lost for _outage, lost in runs)}")
+        for etcd_there in (False, True):
+            outages = [outage for outage, _lost, there in runs if there == etcd_there]
+            if outages:
+                print(f"  {mode:5} {name:15} etcd leader {'there    ' if etcd_there else 'elsewhere'} "
+                      f"{min(outages):5.1f} / {statistics.median(outages):5.1f} / {max(outages):5.1f} s "
+                      f"over {len(outages)} runs; lost {sum(lost for _o, lost, there in runs if there == etcd_there)}")
 
 
 def main() -> None:
@@ -210,6 +245,8 @@ def main() -> None:
     parser.add_argument("--mode", choices=["sync", "async", "both"], default="both")
     parser.add_argument("--pgbench-clients", type=int, default=0, help="pgbench load beside the client (0: none)")
     parser.add_argument("--only", nargs="+", choices=list(SCENARIOS) + ["switchover"], help="these scenarios only")
+    parser.add_argument("--etcd-leader", choices=["as-is", "there", "elsewhere"], default="as-is",
+                        help="move etcd's leader onto or off the Patroni leader's host before each act")
     arguments = parser.parse_args()
     secrets = yaml.safe_load((INVENTORY / "group_vars" / "all" / "secrets.yml").read_text())
     addresses = [sh("docker", "exec", host, "hostname", "-I").split()[0] for host in DEMO]
@@ -231,7 +268,7 @@ def main() -> None:
                 for name, act in scenarios:
                     results.setdefault((mode, name), []).append(measure(
                         name, act, secrets["patroni_superuser_password"], addresses, mode == "sync",
-                        arguments.pgbench_clients))
+                        arguments.pgbench_clients, arguments.etcd_leader))
         summary(results)
     finally:
         wait(lambda: leader() is not None, 60)

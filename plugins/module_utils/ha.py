@@ -7,6 +7,8 @@ to ask it and whom, and says why (or why not) in words an operator can act on.""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 REPLICA_ROLES = ("replica", "sync_standby", "quorum_standby")
 SYNCHRONOUS_ROLES = ("sync_standby", "quorum_standby")
 
@@ -231,3 +233,31 @@ def members_waiting_for_wal(cluster: dict, me: str) -> list:
         return []
     return sorted(member.get("name") for member in cluster.get("members", [])
                   if member.get("name") != me and member.get("state") == "starting")
+
+
+def etcd_leadership_target(statuses: dict, my_host: str):
+    """The etcd member to hand etcd's raft leadership to, or None to leave it where it is.
+
+    statuses: client URL -> that etcd member's answer to /v3/maintenance/status (a member
+    that did not answer is left out). my_host: the address this member's host is known by.
+    When etcd's leader runs on this host and this host's Patroni leads, the death of the
+    host would end both leaders at once: etcd elects a new leader first, and a new etcd
+    leader renews every lease in full, Patroni's leader lock with them, which delays the
+    failover by seconds. So the leadership goes to a member that answered, on another host.
+    Returns (leader's client URL, target member id), or None.
+    """
+    by_member = {str(status["header"]["member_id"]): url for url, status in statuses.items()}
+    leaders = {str(status.get("leader")) for status in statuses.values()}
+    if len(leaders) != 1:
+        return None  # members disagree (an election is under way): ask again later
+    leader_id = leaders.pop()
+    leader_url = by_member.get(leader_id)
+    if leader_url is None or _url_host(leader_url) != my_host:
+        return None
+    others = sorted(member for member, url in by_member.items() if member != leader_id and _url_host(url) != my_host)
+    return (leader_url, others[0]) if others else None
+
+
+def _url_host(url: str) -> str:
+    """'https://10.0.0.5:2379' -> '10.0.0.5'."""
+    return urlsplit(url).hostname or ""

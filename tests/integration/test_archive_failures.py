@@ -57,6 +57,9 @@ def test_refused_credentials_show_as_archive_failures_and_lose_nothing(lab_inven
     finally:
         put_file(CREDENTIALS, good)
 
+    # PostgreSQL's archiver, after three failures in a row, tries again after a minute or as
+    # soon as another segment is ready, whichever comes first: here the next segment.
+    psql(HOST, "INSERT INTO archive_failure_probe VALUES (now()); SELECT pg_switch_wal()")
     wait_for(f"{segment} archived", lambda state: state["last_archived_wal"] >= segment)
     stored = lab_s3.list_objects_v2(Bucket="solo-backups", Prefix=f"solo/{archive_server(HOST)}/wals/{segment[:16]}/{segment}")
     assert stored.get("KeyCount", 0) >= 1

@@ -13,6 +13,7 @@ import pytest
 
 from commit_recorder import CommitRecorder
 from conftest import archive_server, docker_exec, host_ip, psql, run_playbook, status_json
+from etcd_view import etcd_leader, move_etcd_leader
 
 DEMO = ["thalassa-lab-pg1", "thalassa-lab-pg2", "thalassa-lab-pg3"]
 AZ = {"thalassa-lab-pg1": "az1", "thalassa-lab-pg2": "az2", "thalassa-lab-pg3": "az3"}
@@ -211,6 +212,14 @@ def test_failover_refuses_a_candidate_that_is_not_a_member(lab_inventory):
 def test_a_dead_leader_host_is_replaced_in_another_az_and_rejoins_by_itself_while_idle(lab_inventory, recorder):
     wait_until("a healthy cluster", all_streaming)
     old = leader()
+    # The host must not carry etcd's leader too (its death would cost an etcd election, and
+    # the new etcd leader would renew the dead leader's lock): put etcd's leader there, and
+    # the role's dbaas-etcd-leader-away moves it to another host.
+    if etcd_leader(old) != old:
+        move_etcd_leader(old, old)
+    assert etcd_leader(old) == old
+    away = wait_until("etcd's leader moved off the Patroni leader's host", lambda: etcd_leader(old) != old, 30)
+    print(f"\netcd's leader moved off {old} {away:.1f} s after it was put there")
     killed_at = time.monotonic()
     subprocess.run(["docker", "kill", old], check=True, capture_output=True)
     try:

@@ -165,3 +165,31 @@ def test_only_a_running_leader_writes_for_a_waiting_member():
 
 def test_a_healthy_cluster_has_no_member_waiting_for_wal():
     assert ha.members_waiting_for_wal(THREE_AZ, "pg1") == []
+
+
+def etcd_status(member_id, leader):
+    """etcd's JSON gateway writes uint64 fields as strings."""
+    return {"header": {"member_id": member_id}, "leader": leader, "version": "3.4.23"}
+
+
+def etcd_statuses(leader, answering=("11", "22", "33")):
+    hosts = {"11": "10.0.0.1", "22": "10.0.0.2", "33": "10.0.0.3"}
+    return {"https://%s:2379" % hosts[member]: etcd_status(member, leader) for member in answering}
+
+
+def test_etcd_leadership_leaves_the_patroni_leaders_host_for_a_member_that_answered():
+    assert ha.etcd_leadership_target(etcd_statuses("11"), "10.0.0.1") == ("https://10.0.0.1:2379", "22")
+    assert ha.etcd_leadership_target(etcd_statuses("11", answering=("11", "33")), "10.0.0.1") == (
+        "https://10.0.0.1:2379", "33")
+
+
+def test_etcd_leadership_elsewhere_stays_where_it_is():
+    assert ha.etcd_leadership_target(etcd_statuses("22"), "10.0.0.1") is None
+
+
+def test_etcd_leadership_stays_while_members_disagree_or_none_else_answers():
+    split = etcd_statuses("11")
+    split["https://10.0.0.3:2379"] = etcd_status("33", "33")
+    assert ha.etcd_leadership_target(split, "10.0.0.1") is None
+    assert ha.etcd_leadership_target(etcd_statuses("11", answering=("11",)), "10.0.0.1") is None
+    assert ha.etcd_leadership_target({}, "10.0.0.1") is None
