@@ -6,6 +6,7 @@ missing afterwards. Durations are printed (pytest -s), never asserted."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 
@@ -207,6 +208,48 @@ def test_failover_refuses_a_candidate_that_is_not_a_member(lab_inventory):
     run = run_playbook("failover", lab_inventory, "-e", "failover_cluster=demo", "-e", "failover_candidate=thalassa-lab-pg9")
     assert run.rc != 0
     assert "Failover refused, nothing changed: thalassa-lab-pg9 is not among the members Patroni reports" in " ".join(run.output.split())
+
+
+def set_nostream(host: str, on: bool) -> None:
+    """Patroni's nostream tag: the member stops streaming and, with no restore_command on a
+    replica, receives no WAL at all, so it falls behind as the leader writes."""
+    change = 's/^tags: {/tags: {"nostream": true, /' if on else 's/^tags: {"nostream": true, /tags: {/'
+    docker_exec(host, "sed", "-i", change, "/etc/patroni/config.yml")
+    docker_exec(host, "systemctl", "reload", "patroni")
+
+
+def test_failover_refuses_a_lagging_candidate_unless_the_loss_is_accepted(lab_inventory):
+    """A replica that does not stream falls behind. failover.yml refuses it, naming the bytes a
+    promotion would lose and the value that accepts them; with that value it plans the
+    failover and says the loss (--check: nothing changes)."""
+    wait_until("a healthy cluster", all_streaming)
+    current = leader()
+    lagging = with_role("replica")  # the asynchronous one: the synchronous standby must keep streaming
+    set_nostream(lagging, True)
+    try:
+        wait_until(f"{lagging} not streaming", lambda: members()[lagging]["state"] != "streaming", 30)
+        psql(current, "CREATE TABLE IF NOT EXISTS lag_probe (n int); INSERT INTO lag_probe SELECT generate_series(1, 1000)")
+        wait_until(f"{lagging} lagging", lambda: (members()[lagging].get("lag") or 0) > 0, 30)
+
+        refused = run_playbook("failover", lab_inventory, "-e", "failover_cluster=demo", "-e", f"failover_candidate={lagging}")
+        assert refused.rc != 0
+        said = " ".join(refused.output.split())
+        assert f"Failover refused, nothing changed: {lagging} lags " in said, said
+        lag = int(said.split(f"{lagging} lags ", 1)[1].split()[0])
+        assert lag > 0 and f"run again with -e failover_accepted_loss={lag}" in said
+        assert leader() == current
+
+        planned = run_playbook("failover", lab_inventory, "--check", "-e", "failover_cluster=demo",
+                               "-e", f"failover_candidate={lagging}", "-e", "failover_accepted_loss=unlimited")
+        assert planned.rc == 0, planned.output
+        said = " ".join(planned.output.split())
+        assert f"Failover of cluster demo: {lagging} (AZ {AZ[lagging]}) is to lead" in said
+        loss = re.search(r"lost by this failover: (\d+) bytes", said)
+        assert loss and int(loss.group(1)) >= lag, said
+        assert leader() == current
+    finally:
+        set_nostream(lagging, False)
+    wait_until("every replica streaming again", all_streaming, 60)
 
 
 def test_a_dead_leader_host_is_replaced_in_another_az_and_rejoins_by_itself_while_idle(lab_inventory, recorder):
