@@ -5,18 +5,19 @@
 store promised when the drill started, where its record goes, and how status judges the
 last record.
 
-Pure logic, no network. No imports from the collection: the drill script on the drill
-host loads this file beside backup_catalog.py and wal_archive.py.
+Pure logic, no network. The drill script on the drill host loads this file from beside
+it, with backup_catalog.py, wal_archive.py and wal_position.py.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
-SEGMENT_BYTES = 16 * 1024 * 1024
-LSN = re.compile(r"^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$")
-SEGMENT = re.compile(r"^[0-9A-F]{24}$")
+try:
+    from ansible_collections.thalassa.dbaas.plugins.module_utils.wal_position import parse_lsn, segment_start_lsn
+except ImportError:  # on the drill host, beside the drill script
+    from wal_position import parse_lsn, segment_start_lsn  # pylint: disable=import-error
+
 DONE = "DONE"
 
 PASSED = "passed"
@@ -28,20 +29,6 @@ NEVER = "never"
 def newest_done_backup(backups: list[dict]) -> dict | None:
     done = [backup for backup in backups if backup["status"] == DONE]
     return max(done, key=lambda backup: backup["backup_id"]) if done else None
-
-
-def parse_lsn(text: str) -> int:
-    if not LSN.match(text or ""):
-        raise ValueError("%r is not an LSN" % text)
-    high, low = text.split("/")
-    return (int(high, 16) << 32) + int(low, 16)
-
-
-def segment_start_lsn(name: str) -> int:
-    """First LSN in the WAL file called name (16 MB segments)."""
-    if not SEGMENT.match(name or ""):
-        raise ValueError("%r is not a WAL segment name" % name)
-    return (int(name[8:16], 16) * 256 + int(name[16:24], 16)) * SEGMENT_BYTES
 
 
 def reached_expected_point(restored_lsn: str | None, newest_wal_at_start: str | None) -> tuple[bool, str]:

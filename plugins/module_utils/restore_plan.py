@@ -20,15 +20,14 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from ansible_collections.thalassa.dbaas.plugins.module_utils import wal_position
 from ansible_collections.thalassa.dbaas.plugins.module_utils.backup_catalog import DONE, parse_time
 
-SEGMENT_BYTES = 16 * 1024 * 1024
 TARGET_KINDS = ("time", "lsn", "xid", "name", "latest")
 # A transaction's commit timestamp and a backup's end time may come from different hosts'
 # clocks (a switchover in between): a backup must end this long before the commit to be
 # sure it does not contain it already.
 XID_CLOCK_MARGIN = timedelta(seconds=1)
-LSN = re.compile(r"^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$")
 RESTORE_POINT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$")
 
 
@@ -37,25 +36,15 @@ class PlanError(ValueError):
 
 
 def parse_lsn(text: str) -> int:
-    if not LSN.match(text or ""):
+    try:
+        return wal_position.parse_lsn(text)
+    except ValueError:
         raise PlanError("%r is not an LSN: write it as PostgreSQL does, e.g. 0/3000028." % text)
-    high, low = text.split("/")
-    return (int(high, 16) << 32) + int(low, 16)
 
 
-def format_lsn(value: int) -> str:
-    return "%X/%X" % (value >> 32, value & 0xFFFFFFFF)
-
-
-def segment_name(timeline: int, lsn: int) -> str:
-    """The WAL file holding lsn on timeline (16 MB segments)."""
-    segment = lsn // SEGMENT_BYTES
-    return "%08X%08X%08X" % (timeline, segment // 256, segment % 256)
-
-
-def segment_end_lsn(name: str) -> int:
-    """First LSN after the WAL file called name."""
-    return ((int(name[8:16], 16) * 256 + int(name[16:24], 16)) + 1) * SEGMENT_BYTES
+format_lsn = wal_position.format_lsn
+segment_name = wal_position.segment_name
+segment_end_lsn = wal_position.segment_end_lsn
 
 
 def parse_target(targets: dict) -> tuple[str, object]:

@@ -2,8 +2,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
 from ansible_collections.thalassa.dbaas.plugins.module_utils import restore_drill as drill
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
@@ -21,13 +19,6 @@ def test_the_newest_done_backup_is_drilled_never_one_that_failed_or_runs():
                {"backup_id": "20261125T000000", "status": "FAILED"}, {"backup_id": "20261126T000000", "status": "STARTED"}]
     assert drill.newest_done_backup(backups)["backup_id"] == "20261124T000000"
     assert drill.newest_done_backup([{"backup_id": "x", "status": "FAILED"}]) is None
-
-
-def test_a_segment_starts_where_its_number_says():
-    assert drill.segment_start_lsn("000000010000000000000003") == 3 * 16 * 1024 * 1024
-    assert drill.segment_start_lsn("0000000200000001000000FF") == (1 << 32) + 255 * 16 * 1024 * 1024
-    with pytest.raises(ValueError):
-        drill.segment_start_lsn("000000010000000000000003.partial")
 
 
 def test_recovery_that_replayed_into_the_newest_segment_reached_the_expected_point():
