@@ -51,7 +51,8 @@ def member_findings(members: list[dict], expected: list[str], replica_lag_bytes:
     return findings
 
 
-def _archiver_failing(archiver: dict) -> bool:
+def archiver_failing(archiver: dict) -> bool:
+    """The last attempt to archive failed: pg_stat_archiver's last failure is newer than its last success."""
     failed = archiver.get("last_failed_time")
     return bool(failed) and failed > (archiver.get("last_archived_time") or "")
 
@@ -72,7 +73,7 @@ def backup_findings(backups: dict, now: datetime, limits: dict) -> list[dict]:
             findings.append(_finding(RED, "backups", "no backup in %d days: the last ended %s (backup.yml takes one now)"
                                      % (limits["backup_max_age_days"], last["end_time"])))
     archiver = backups.get("archiver") or {}
-    if _archiver_failing(archiver):
+    if archiver_failing(archiver):
         findings.append(_finding(RED, "archiving", "failing since %s for %s" % (archiver.get("last_failed_time"), archiver.get("last_failed_wal"))))
     waiting = int(archiver.get("oldest_ready_seconds") or 0)
     if int(archiver.get("ready_count") or 0) > 0 and waiting > limits["archive_backlog_seconds"]:

@@ -1,9 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: Thalassa DBaaS team
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Turn Patroni's /cluster answer into status rows and a printable table. Pure logic."""
+"""Turn Patroni's /cluster answer into status rows and a printable table, and a cluster's
+backup and off-site copy summary into the lines under it. Pure logic."""
 
 from __future__ import annotations
+
+from ansible_collections.thalassa.dbaas.plugins.module_utils.health import archiver_failing
 
 COLUMNS = [
     ("member", "Member"),
@@ -58,3 +61,57 @@ def render_table(cluster_name: str, rows: list[dict]) -> list[str]:
 
     rule = "+-" + "-+-".join("-" * width for width in widths) + "-+"
     return ["Cluster %s" % cluster_name, rule, line(cells[0]), rule] + [line(values) for values in cells[1:]] + [rule]
+
+
+def _last_backup_line(backup: dict) -> str:
+    last = backup.get("last_backup")
+    if last:
+        return "Last backup: %s (%s), %s done in the store, recoverable from %s" % (
+            last.get("backup_id"), last.get("end_time"), backup.get("backup_count"),
+            (backup.get("recovery_window") or {}).get("recoverable_from"))
+    if backup.get("store_error"):
+        return "Last backup: OBJECT STORE UNREADABLE: %s" % backup["store_error"]
+    return "Last backup: %s" % ("none" if backup.get("backups_configured") else "backups not configured")
+
+
+def _archiver_lines(archiver: dict) -> list[str]:
+    waiting = int(archiver.get("ready_count") or 0)
+    lines = [
+        "WAL archived up to: %s at %s" % (archiver.get("last_archived_wal") or "nothing yet", archiver.get("last_archived_time") or "-"),
+        "Archive backlog: %s WAL files waiting%s" % (
+            archiver.get("ready_count"), ", the oldest for %s s" % archiver.get("oldest_ready_seconds") if waiting > 0 else ""),
+    ]
+    if archiver_failing(archiver):
+        lines.append("ARCHIVING FAILS: %s failures, the last for %s at %s (see journalctl -u dbaas-wal-archiver and -u patroni "
+                     "on the leader)" % (archiver.get("failed_count"), archiver.get("last_failed_wal"), archiver.get("last_failed_time")))
+    else:
+        lines.append("Archive failures: %s (none since the last success)" % archiver.get("failed_count"))
+    return lines
+
+
+def backup_lines(backup: dict) -> list[str]:
+    """The leader's view of backups, archiving and drills (status.yml's summary); none without one."""
+    if not backup:
+        return []
+    lines = [_last_backup_line(backup)] + _archiver_lines(backup.get("archiver") or {})
+    drill = backup.get("drill") or {}
+    if "says" in drill and (backup.get("drills_configured") or backup.get("last_drill")):
+        lines.append(drill["says"])
+    elif backup.get("backups_configured"):
+        lines.append("Restore drills: not configured (set restore_drill_host to a host of dbaas_drill_hosts)")
+    return lines
+
+
+def copy_lines(copy: dict) -> list[str]:
+    """The off-site copy's newest outcome (dbaas-backup-replication.json); none without one."""
+    if not copy:
+        return []
+    if not copy.get("ok"):
+        return ["OFF-SITE COPY FAILS since %s (last success: %s): %s" % (
+            copy.get("started_at"), copy.get("last_success_at") or "never", copy.get("error"))]
+    lag = copy.get("lag") or {}
+    missing = lag.get("missing") or []
+    return ["Off-site copy: last copied at %s to %s (%s objects that run); newest backup in the copy: %s; %s" % (
+        copy.get("last_success_at"), copy.get("copy_store"), copy.get("copied_objects"), lag.get("newest_in_copy") or "none",
+        "lag: none" if not missing else "LAGS: %d backups not copied yet, the oldest ended %s s ago" % (
+            len(missing), lag.get("lag_seconds")))]

@@ -81,13 +81,21 @@ line:
   description: The same findings as one line for the status table.
   returned: always
   type: str
+lines:
+  description:
+    - The status table's lines on backups, WAL archiving, restore drills and the off-site copy,
+      from the summary's C(backups) and C(offsite_copy); empty when neither was read.
+  returned: always
+  type: list
+  elements: str
+  sample: ["Last backup: 20261126T101500 (2026-11-26 10:15:31+00:00), 2 done in the store, recoverable from 2026-11-26 10:15:31+00:00"]
 """
 
 from datetime import datetime, timezone
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.thalassa.dbaas.plugins.module_utils import health
+from ansible_collections.thalassa.dbaas.plugins.module_utils import health, status
 
 
 def main():
@@ -104,7 +112,9 @@ def main():
     limits = {key: module.params[key] for key in health.DEFAULT_LIMITS}
     findings = health.cluster_attention(module.params["summary"], datetime.now(timezone.utc), limits)
     worst = findings[0]["level"] if findings else "ok"
-    module.exit_json(changed=False, attention=findings, worst=worst, line=health.attention_line(findings))
+    summary = module.params["summary"]
+    lines = status.backup_lines(summary.get("backups") or {}) + status.copy_lines(summary.get("offsite_copy") or {})
+    module.exit_json(changed=False, attention=findings, worst=worst, line=health.attention_line(findings), lines=lines)
 
 
 if __name__ == "__main__":
