@@ -223,13 +223,19 @@ def failover_plan(cluster: dict, candidate: str | None = None, accepted_loss: in
     }
 
 
+def leads(cluster: dict, me: str) -> bool:
+    """Whether `me` is the running leader of a primary cluster (a standby cluster's leader
+    cannot write), in Patroni's /cluster answer."""
+    leader = leader_of(cluster)
+    return leader is not None and leader.get("name") == me and leader.get("role") == "leader" and leader.get("state") == "running"
+
+
 def members_waiting_for_wal(cluster: dict, me: str) -> list:
     """Members that wait for the leader to write, when `me` leads: a member Patroni reports
     as "starting" may be one that pg_rewind left waiting for WAL up to where the leader was
     inserting, which an idle leader never writes. Empty when `me` does not lead or is not
     running, for only the leader can write (a standby cluster's leader cannot)."""
-    leader = leader_of(cluster)
-    if leader is None or leader.get("name") != me or leader.get("role") != "leader" or leader.get("state") != "running":
+    if not leads(cluster, me):
         return []
     return sorted(member.get("name") for member in cluster.get("members", [])
                   if member.get("name") != me and member.get("state") == "starting")

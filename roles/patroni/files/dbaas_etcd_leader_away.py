@@ -18,7 +18,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ha import etcd_leadership_target, leader_of  # noqa: E402  (copied next to this file)
+from ha import etcd_leadership_target, leads  # noqa: E402  (copied next to this file)
 
 
 def tls_context():
@@ -50,8 +50,7 @@ def statuses(client_urls: list, context) -> dict:
 
 def i_lead(cluster_url: str, me: str) -> bool:
     with urllib.request.urlopen(cluster_url, timeout=3) as answer:
-        leader = leader_of(json.load(answer))
-    return leader is not None and leader.get("name") == me and leader.get("role") == "leader"
+        return leads(json.load(answer), me)
 
 
 def keep_etcd_leader_away(cluster_url: str, me: str, client_urls: list, my_host: str, context) -> str:

@@ -193,3 +193,10 @@ def test_etcd_leadership_stays_while_members_disagree_or_none_else_answers():
     assert ha.etcd_leadership_target(split, "10.0.0.1") is None
     assert ha.etcd_leadership_target(etcd_statuses("11", answering=("11",)), "10.0.0.1") is None
     assert ha.etcd_leadership_target({}, "10.0.0.1") is None
+
+
+def test_only_the_running_leader_leads():
+    assert ha.leads(THREE_AZ, "pg1")
+    assert not ha.leads(THREE_AZ, "pg2")
+    assert not ha.leads(cluster(member("pg1", "leader", "az1", state="stopped")), "pg1")
+    assert not ha.leads(cluster(member("pg1", "standby_leader", "az1")), "pg1")
