@@ -40,4 +40,22 @@ options:
   ca_bundle:
     description: CA bundle to verify the endpoint with.
     type: path
+  connect_timeout:
+    description: Seconds to wait for a connection to the endpoint, per attempt.
+    type: int
+    default: 10
+  read_timeout:
+    description:
+      - Seconds to wait for an answer on an open connection, per attempt. A store that
+        accepts connections and never answers (a frozen process) is only noticed by this.
+    type: int
+    default: 60
+  max_attempts:
+    description:
+      - Attempts per request, the first included (botocore's standard retry mode). A
+        request that never gets an answer fails after about
+        O(max_attempts) x (O(connect_timeout) + O(read_timeout)) seconds, and the module's
+        result then has C(unreachable_store=true).
+    type: int
+    default: 6
 """

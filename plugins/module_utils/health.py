@@ -64,7 +64,8 @@ def backup_findings(backups: dict, now: datetime, limits: dict) -> list[dict]:
     findings = []
     last = backups.get("last_backup")
     if backups.get("store_error"):
-        findings.append(_finding(RED, "backups", "object store unreadable: %s" % backups["store_error"]))
+        findings.append(_finding(RED, "backups", "object store %s: %s" % (
+            "UNREACHABLE" if backups.get("store_unreachable") else "unreadable", backups["store_error"])))
     elif not last:
         findings.append(_finding(RED, "backups", "no backup in the store (backup.yml takes one now)"))
     else:

@@ -18,6 +18,9 @@ try:
     from botocore.config import Config
     # re-exported: modules catch these through this module
     from botocore.exceptions import BotoCoreError, ClientError  # pylint: disable=unused-import
+    from botocore.exceptions import ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+
+    UNANSWERED_ERRORS = (ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError)
 
     HAS_BOTO3 = True
     BOTO3_IMPORT_ERROR = None
@@ -25,6 +28,7 @@ except ImportError as import_error:  # reported by the module with missing_requi
     HAS_BOTO3 = False
     BOTO3_IMPORT_ERROR = import_error
     BotoCoreError = ClientError = Exception
+    UNANSWERED_ERRORS = ()
 
 
 def s3_argument_spec() -> dict:
@@ -37,20 +41,29 @@ def s3_argument_spec() -> dict:
         session_token=dict(type="str", no_log=True, fallback=(env_fallback, ["AWS_SESSION_TOKEN"])),
         validate_certs=dict(type="bool", default=True),
         ca_bundle=dict(type="path"),
+        connect_timeout=dict(type="int", default=10),
+        read_timeout=dict(type="int", default=60),
+        max_attempts=dict(type="int", default=6),
     )
 
 
-def client_config(addressing_style: str) -> "Config":
+def client_config(params: dict) -> "Config":
     # Recent botocore adds CRC checksums to every request by default; several
     # S3-compatible stores reject them, so send them only when an operation needs one.
     return Config(
-        retries={"max_attempts": 6, "mode": "standard"},
-        s3={"addressing_style": addressing_style},
+        retries={"max_attempts": params.get("max_attempts") or 6, "mode": "standard"},
+        s3={"addressing_style": params.get("addressing_style") or "path"},
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
-        connect_timeout=10,
-        read_timeout=60,
+        connect_timeout=params.get("connect_timeout") or 10,
+        read_timeout=params.get("read_timeout") or 60,
     )
+
+
+def answer_deadline_seconds(params: dict) -> int:
+    """The longest one request may wait for a store that accepts connections and never
+    answers: every attempt waits for the connection and then for the answer."""
+    return (params.get("max_attempts") or 6) * ((params.get("connect_timeout") or 10) + (params.get("read_timeout") or 60))
 
 
 def s3_client(params: dict):
@@ -66,7 +79,7 @@ def s3_client(params: dict):
     return session.client(
         "s3",
         endpoint_url=params["endpoint_url"],
-        config=client_config(params.get("addressing_style", "path")),
+        config=client_config(params),
         verify=verify,
     )
 
@@ -94,8 +107,23 @@ def s3_module(argument_spec: dict) -> AnsibleModule:
 CREDENTIAL_ERRORS = ("SignatureDoesNotMatch", "InvalidAccessKeyId", "InvalidClientTokenId", "AccessDenied", "403")
 
 
+def store_did_not_answer(error: Exception) -> bool:
+    """No answer at all (refused or timed-out connection, no response in read_timeout),
+    as opposed to an answer that says no."""
+    return isinstance(error, UNANSWERED_ERRORS)
+
+
 def fail_request(module: AnsibleModule, what: str, error: Exception) -> None:
-    """Report a failed S3 request with the endpoint and the store's error code."""
+    """Report a failed S3 request with the endpoint and the store's error code; a store
+    that did not answer is reported as unreachable (result key unreachable)."""
+    if store_did_not_answer(error):
+        module.fail_json(
+            msg="The object store at %s did not answer for %s within %s s (%d attempts, connect_timeout %s s, "
+                "read_timeout %s s): %s." % (
+                    module.params["endpoint_url"], what, answer_deadline_seconds(module.params), module.params["max_attempts"],
+                    module.params["connect_timeout"], module.params["read_timeout"], error),
+            error_code="", unreachable_store=True,
+        )
     hint = ""
     if is_error_code(error, *CREDENTIAL_ERRORS):
         hint = (
@@ -106,5 +134,5 @@ def fail_request(module: AnsibleModule, what: str, error: Exception) -> None:
         )
     module.fail_json(
         msg="S3 request for %s at %s failed: %s.%s" % (what, module.params["endpoint_url"], error, hint),
-        error_code=error_code(error),
+        error_code=error_code(error), unreachable_store=False,
     )

@@ -70,7 +70,8 @@ def _last_backup_line(backup: dict) -> str:
             last.get("backup_id"), last.get("end_time"), backup.get("backup_count"),
             (backup.get("recovery_window") or {}).get("recoverable_from"))
     if backup.get("store_error"):
-        return "Last backup: OBJECT STORE UNREADABLE: %s" % backup["store_error"]
+        return "Last backup: OBJECT STORE %s: %s" % (
+            "UNREACHABLE" if backup.get("store_unreachable") else "UNREADABLE", backup["store_error"])
     return "Last backup: %s" % ("none" if backup.get("backups_configured") else "backups not configured")
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import time
+
 from conftest import run_playbook, status_json
+
+LAB_STORE = "thalassa-lab-s3"
 
 
 def test_status_json_shows_each_cluster_with_its_own_members(lab_inventory):
@@ -53,3 +58,23 @@ def test_status_table_lists_member_az_role_state_timeline_and_lag(lab_inventory)
     assert "ARCHIVING FAILS" not in run.output
     for member in ("thalassa-lab-pg1", "thalassa-lab-pg2", "thalassa-lab-pg3", "thalassa-lab-pg4"):
         assert f"| {member} |" in run.output
+
+
+def test_status_answers_while_the_store_is_frozen_and_calls_it_unreachable(lab_inventory):
+    """docker pause: the store accepts connections (the kernel does) and never answers. Status
+    gives up after status_object_store_timeout_seconds x 2 attempts per cluster instead of
+    botocore's 60 s x 6; the bound below only tells "answered" from "hung" (that took minutes)."""
+    subprocess.run(["docker", "pause", LAB_STORE], check=True)
+    try:
+        started = time.monotonic()
+        run = run_playbook("status", lab_inventory, "-e", "status_object_store_timeout_seconds=3")
+        seconds = time.monotonic() - started
+    finally:
+        subprocess.run(["docker", "unpause", LAB_STORE], check=True)
+    assert run.rc == 0, run.output
+    assert run.output.count("Last backup: OBJECT STORE UNREACHABLE: The object store at") == 2, run.output
+    assert "did not answer" in run.output and "within 12 s (2 attempts" in run.output
+    assert run.output.count("RED backups: object store UNREACHABLE") == 2, run.output
+    assert seconds < 120, seconds
+    # Once the store answers again, so does status.
+    assert "UNREACHABLE" not in run_playbook("status", lab_inventory).output

@@ -84,7 +84,8 @@ class Settings:
         self.compression = env.get("BARMAN_CLOUD_COMPRESSION", "none")
         self.identity = queue.destination_identity(self.destination, self.server, self.compression)
         self.arguments = ["--cloud-provider", "aws-s3", "--endpoint-url", env["BARMAN_CLOUD_ENDPOINT"],
-                          "--addressing-style", env["BARMAN_CLOUD_ADDRESSING"]]
+                          "--addressing-style", env["BARMAN_CLOUD_ADDRESSING"],
+                          "--read-timeout", env.get("BARMAN_CLOUD_READ_TIMEOUT", "60")]
         if self.compression != "none":
             self.arguments.append("--" + self.compression)
         self.arguments += [self.destination, self.server]

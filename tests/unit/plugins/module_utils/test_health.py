@@ -86,6 +86,13 @@ def test_no_backup_at_all_or_an_unreadable_store_is_red():
     assert [finding["why"] for finding in unreadable] == ["object store unreadable: AccessDenied"]
 
 
+def test_a_store_that_does_not_answer_is_red_and_called_unreachable():
+    frozen = with_backups(last_backup=None, store_error="no answer within 20 s", store_unreachable=True)
+    findings = cluster_attention(frozen, NOW)
+    assert levels(findings) == [("red", "backups")]
+    assert findings[0]["why"] == "object store UNREACHABLE: no answer within 20 s"
+
+
 def test_clusters_without_backups_configured_say_nothing_about_backups():
     assert cluster_attention(healthy(backups={"backups_configured": False}, offsite_copy={}), NOW) == []
 

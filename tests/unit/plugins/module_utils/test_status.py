@@ -85,6 +85,8 @@ def test_no_backup_an_unreadable_store_and_no_drill_host():
         "Last backup: none", "Restore drills: not configured (set restore_drill_host to a host of dbaas_drill_hosts)"]
     assert status.backup_lines(summary(last_backup=None, store_error="AccessDenied"))[0] == (
         "Last backup: OBJECT STORE UNREADABLE: AccessDenied")
+    assert status.backup_lines(summary(last_backup=None, store_error="no answer", store_unreachable=True))[0] == (
+        "Last backup: OBJECT STORE UNREACHABLE: no answer")
     unconfigured = status.backup_lines(summary(last_backup=None, backups_configured=False, drills_configured=False))
     assert unconfigured[0] == "Last backup: backups not configured" and len(unconfigured) == 4
     assert status.backup_lines({}) == []
