@@ -1,6 +1,7 @@
 """How long the lab's demo cluster takes to accept writes again, and how many
 acknowledged commits it loses, when its leader fails in different ways. Prints figures,
-asserts nothing. Needs a deployed lab (scripts/demo, or scripts/test) and the repo's venv.
+asserts nothing. Needs a deployed lab with the 3-member cluster demo (scripts/demo's, or
+scripts/test's) and the repo's venv.
 
     python benchmarks/failover.py [--rounds 1] [--mode sync|async|both] [--pgbench-clients 0]
                                   [--only "host dies" ...] [--etcd-leader as-is|there|elsewhere]
@@ -43,8 +44,10 @@ from etcd_view import etcd_leader, move_etcd_leader  # noqa: E402  pylint: disab
 
 import yaml  # noqa: E402  pylint: disable=wrong-import-position
 
-DEMO = ["thalassa-lab-pg1", "thalassa-lab-pg2", "thalassa-lab-pg3"]
-INVENTORY = Path(os.environ.get("LAB_STATE_DIR", REPO / ".lab")) / "inventory"
+import lab  # noqa: E402  pylint: disable=wrong-import-position
+
+DEMO: list[str] = []  # the demo cluster's members, read from the lab's inventory by main()
+INVENTORY = lab.INVENTORY
 
 
 def sh(*command: str, check: bool = True) -> str:
@@ -240,7 +243,7 @@ def summary(results: dict) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--mode", choices=["sync", "async", "both"], default="both")
     parser.add_argument("--pgbench-clients", type=int, default=0, help="pgbench load beside the client (0: none)")
@@ -248,6 +251,9 @@ def main() -> None:
     parser.add_argument("--etcd-leader", choices=["as-is", "there", "elsewhere"], default="as-is",
                         help="move etcd's leader onto or off the Patroni leader's host before each act")
     arguments = parser.parse_args()
+    DEMO[:] = lab.members("demo")
+    if len(DEMO) != 3:
+        sys.exit("cluster demo has %d members; these figures are of 3 in 3 AZs (scripts/demo's lab)" % len(DEMO))
     secrets = yaml.safe_load((INVENTORY / "group_vars" / "all" / "secrets.yml").read_text())
     addresses = [sh("docker", "exec", host, "hostname", "-I").split()[0] for host in DEMO]
     config = json.loads(sh("docker", "exec", leader(), "curl", "-sf", "http://127.0.0.1:8008/config"))

@@ -1,14 +1,15 @@
-"""Off-site copy throughput on the lab's solo cluster: dbaas-backup-replication (rclone copy,
+"""Off-site copy throughput from a lab cluster's leader: dbaas-backup-replication (rclone copy,
 --transfers parallel) into a fresh bucket on the second endpoint, next to a plain sequential
 boto3 get/put of the same objects between the same stores from the same host, in the same
 run (the ratio is the figure). A second replication run shows what an up-to-date copy costs.
 Prints figures, asserts nothing.
 
-    python benchmarks/offsite_copy.py [--scale 20] [--transfers 4]
+    python benchmarks/offsite_copy.py [--cluster solo|demo] [--scale 20] [--transfers 4]
 
-Needs a deployed lab (scripts/test or scripts/demo with LAB_CLUSTERS including solo). It loads
-pgbench data into solo and takes a base backup (both removed from the database afterwards;
-the backup stays in the store), and deletes the benchmark's buckets at the end.
+Needs a deployed lab: scripts/demo's (cluster demo) or scripts/test's, where it takes solo.
+It loads pgbench data into the cluster and takes a base backup (both removed from the
+database afterwards; the backup stays in the store), and deletes the benchmark's buckets at
+the end.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import json
 import subprocess
 import time
 
-HOST = "thalassa-lab-pg4"
+import lab
+
+HOST = ""  # the leader of --cluster, found by main()
 PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
 SETTINGS = "/etc/barman-cloud/replication.json"
 
@@ -93,12 +96,16 @@ def replicate(path: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=int, default=20, help="pgbench scale of the data backed up (20: about 300 MB)")
     parser.add_argument("--transfers", type=int, default=4)
+    lab.add_cluster_argument(parser, "solo", "demo")
     args = parser.parse_args()
+    global HOST  # pylint: disable=global-statement
+    cluster = lab.chosen_cluster(args, "solo", "demo")
+    HOST = lab.leader(cluster)
 
-    print("loading pgbench -s %d on solo and taking a base backup..." % args.scale)
+    print("loading pgbench -s %d on %s (%s) and taking a base backup..." % (args.scale, cluster, HOST))
     on_host(PGBENCH, "-h", "/var/run/postgresql", "-i", "-q", "-s", str(args.scale), "postgres")
     on_host("/usr/local/bin/dbaas-backup", "offsite-bench")
     stamp = time.strftime("%Y%m%d%H%M%S")
@@ -119,7 +126,7 @@ def main() -> None:
     mib = 1024 * 1024
     rclone_rate = first["copied_bytes"] / mib / first["seconds"]
     plain_rate = plain["bytes"] / mib / plain["seconds"]
-    print("\nsolo's whole prefix, lab endpoint -> second endpoint, from the solo host (2 cores)")
+    print("\n%s's whole prefix, lab endpoint -> second endpoint, from its leader %s (2 cores)" % (cluster, HOST))
     print("  dbaas-backup-replication (rclone, %d transfers): %d objects, %.1f MiB in %.1f s = %.1f MiB/s"
           % (args.transfers, first["copied_objects"], first["copied_bytes"] / mib, first["seconds"], rclone_rate))
     print("  plain sequential boto3 get/put:                  %d objects, %.1f MiB in %.1f s = %.1f MiB/s"

@@ -2,10 +2,10 @@
 backup download, WAL replay and total, next to a plain copy of the same backup's bytes from
 the same store in the same run (the ratio is the figure). Prints figures, asserts nothing.
 
-    python benchmarks/restore.py [--scale 100] [--load-seconds 60]
+    python benchmarks/restore.py [--cluster demo] [--scale 100] [--load-seconds 60]
 
 Needs a deployed lab (scripts/demo, or scripts/test) and the repository's venv on PATH.
-It REBUILDS the demo cluster: a pgbench database is loaded, a base backup taken, writes
+It REBUILDS the cluster (demo unless --cluster says otherwise): a pgbench database is loaded, a base backup taken, writes
 run for --load-seconds (the WAL to replay), then playbooks/restore.yml restores demo to
 latest. The plain copy downloads every object of that base backup on the leader with
 boto3's managed transfer (the library barman-cloud uses), without unpacking anything.
@@ -21,8 +21,9 @@ import sys
 import time
 from pathlib import Path
 
+import lab
+
 REPO = Path(__file__).resolve().parents[1]
-MEMBERS = ["thalassa-lab-pg1", "thalassa-lab-pg2", "thalassa-lab-pg3"]
 PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
 
 PLAIN_COPY = r"""
@@ -47,15 +48,6 @@ def run(*command: str, **kwargs) -> str:
 
 def sql(host: str, query: str, database: str = "postgres") -> str:
     return run("docker", "exec", "-u", "postgres", host, "psql", "-h", "/var/run/postgresql", "-XAtc", query, database)
-
-
-def leader() -> str:
-    for member in MEMBERS:
-        code = run("docker", "exec", member, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
-                   "http://127.0.0.1:8008/primary")
-        if code == "200":
-            return member
-    sys.exit("no leader among %s: is the lab deployed?" % ", ".join(MEMBERS))
 
 
 def timed(*command: str) -> float:
@@ -104,13 +96,15 @@ def restore_figures(output: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=int, default=100, help="pgbench scale (100 is about 1.5 GB)")
     parser.add_argument("--load-seconds", type=int, default=60, help="pgbench run after the backup (WAL to replay)")
+    lab.add_cluster_argument(parser, "demo")
     arguments = parser.parse_args()
 
-    host = leader()
-    print("leader: %s; pgbench scale %d, then %d s of writes after the base backup" % (host, arguments.scale, arguments.load_seconds))
+    cluster = lab.chosen_cluster(arguments, "demo")
+    host = lab.leader(cluster)
+    print("cluster %s, leader: %s; pgbench scale %d, then %d s of writes after the base backup" % (cluster, host, arguments.scale, arguments.load_seconds))
     sql(host, "DROP DATABASE IF EXISTS bench")
     sql(host, "CREATE DATABASE bench")
     seconds = timed("docker", "exec", "-u", "postgres", host, PGBENCH, "-h", "/var/run/postgresql", "-i", "-q",
@@ -135,7 +129,7 @@ def main() -> None:
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.environ.get("ANSIBLE_COLLECTIONS_PATH", str(REPO / ".build" / "dev")))
     completed = subprocess.run(
         ["ansible-playbook", "-i", str(Path(os.environ.get("LAB_STATE_DIR", REPO / ".lab")) / "inventory"), "thalassa.dbaas.restore",
-         "-e", "restore_cluster=demo", "-e", "restore_target=latest"],
+         "-e", "restore_cluster=" + cluster, "-e", "restore_target=latest"],
         capture_output=True, text=True, env=env, check=False,
     )
     if completed.returncode != 0:

@@ -1,10 +1,11 @@
-"""WAL archive throughput on the lab's solo cluster: plain serial barman-cloud-wal-archive
+"""WAL archive throughput on a lab cluster's leader: plain serial barman-cloud-wal-archive
 (one process per segment) against dbaas-wal-archiver (one long-lived process, uploads ahead
 in parallel), with the same compression and the same pgbench load. Prints figures, asserts
-nothing. Needs a deployed lab (scripts/demo, or scripts/test) and the repository's venv.
+nothing. Needs a deployed lab and the repository's venv: scripts/demo's (cluster demo) or
+scripts/test's, where it takes solo (a single member: no replica competes for the 2 cores).
 
-    python benchmarks/wal_archive.py [--scale 100] [--codecs gzip,lz4,zstd,none] [--codec-segments 24]
-                                     [--parallel 1,2,4,8] [--no-load]
+    python benchmarks/wal_archive.py [--cluster solo|demo] [--scale 100] [--codecs gzip,lz4,zstd,none]
+                                     [--codec-segments 24] [--parallel 1,2,4,8] [--no-load]
 
 For each way of archiving, two runs of `pgbench -i -s SCALE`:
   live   archiving runs during the load: peak backlog of .ready files, seconds from the
@@ -28,7 +29,9 @@ import subprocess
 import threading
 import time
 
-HOST = "thalassa-lab-pg4"  # the single member of cluster solo
+import lab
+
+HOST = ""  # the leader of --cluster, found by main()
 PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
 VENV = "/opt/barman-cloud"
 CODEC_LIBRARIES = {"zstd": "zstandard", "lz4": "lz4", "snappy": "python-snappy"}
@@ -195,18 +198,22 @@ def parallel_rates(codec: str, count: int, levels: list[int]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=int, default=100)
     parser.add_argument("--codecs", default="gzip,lz4,zstd,none")
     parser.add_argument("--codec-segments", type=int, default=24)
     parser.add_argument("--parallel", default="1,2,4,8")
     parser.add_argument("--no-load", action="store_true")
+    lab.add_cluster_argument(parser, "solo", "demo")
     arguments = parser.parse_args()
+    global HOST  # pylint: disable=global-statement
+    cluster = lab.chosen_cluster(arguments, "solo", "demo")
+    HOST = lab.leader(cluster)
     env = dict(line.split("=", 1) for line in run("docker", "exec", HOST, "cat", "/etc/barman-cloud/env").splitlines()
                if "=" in line and not line.startswith("#"))
     parallel = int(run("docker", "exec", HOST, "systemctl", "show", "-p", "Environment", "--value", "dbaas-wal-archiver")
                    .split("DBAAS_ARCHIVER_PARALLEL=")[1].split()[0])
-    print(f"solo on {HOST}: pgbench -i -s {arguments.scale}, compression {env['BARMAN_CLOUD_COMPRESSION']}, "
+    print(f"{cluster}, leader {HOST}: pgbench -i -s {arguments.scale}, compression {env['BARMAN_CLOUD_COMPRESSION']}, "
           f"archiver parallelism {parallel}")
     results = {}
     try:

@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # WAL archiving under load on the lab's demo cluster, and the time of a base backup.
-# Prints figures, asserts nothing. Needs a deployed lab (scripts/demo or scripts/test).
+# Prints figures, asserts nothing. Needs a deployed lab with the cluster demo: scripts/demo's
+# or scripts/test's (CLUSTER=solo measures the other cluster of scripts/test's lab).
 #
-#   benchmarks/wal_archive_throughput.sh [CLIENTS] [SECONDS] [SCALE]
+#   [CLUSTER=demo] benchmarks/wal_archive_throughput.sh [CLIENTS] [SECONDS] [SCALE]
 #
 # Baseline, in the same run: the rate at which pgbench makes WAL segments. The archiver
 # keeps up when archived/s over made/s is 1.0 or more and the backlog at the end is small.
 set -euo pipefail
+if [ "${1:-}" = "--help" ] || [ "${1:-}" = "-h" ]; then
+  sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+  exit 0
+fi
 CLIENTS=${1:-4}
 DURATION=${2:-60}
 SCALE=${3:-20}
-MEMBERS=(thalassa-lab-pg1 thalassa-lab-pg2 thalassa-lab-pg3)
+mapfile -t MEMBERS < <(python3 "$(dirname "${BASH_SOURCE[0]}")/lab.py" members "${CLUSTER:-demo}")
+[ ${#MEMBERS[@]} -gt 0 ] || exit 1
 
 leader=""
 for member in "${MEMBERS[@]}"; do
