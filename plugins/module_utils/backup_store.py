@@ -56,10 +56,20 @@ def newest_wal(client, bucket, wals):
     return None, None
 
 
-def restore_point_key(prefix: str, server_name: str, name: str) -> str:
+def restore_points_prefix(prefix: str, server_name: str) -> str:
     """Next to barman's tree, like the WAL archive's owner record."""
     prefix = prefix.strip("/")
-    return "%sthalassa-dbaas/%s/restore_points/%s.json" % (prefix + "/" if prefix else "", server_name, name)
+    return "%sthalassa-dbaas/%s/restore_points/" % (prefix + "/" if prefix else "", server_name)
+
+
+def restore_point_key(prefix: str, server_name: str, name: str) -> str:
+    return "%s%s.json" % (restore_points_prefix(prefix, server_name), name)
+
+
+def restore_point_names(client, bucket: str, prefix: str, server_name: str) -> list[str]:
+    """The names of the restore points recorded for a server."""
+    objects, _prefixes = list_keys(client, bucket, restore_points_prefix(prefix, server_name))
+    return sorted(item["Key"].rsplit("/", 1)[1][:-len(".json")] for item in objects if item["Key"].endswith(".json"))
 
 
 def read_json(client, bucket, key):

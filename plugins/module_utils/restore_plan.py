@@ -11,8 +11,11 @@ The rule: the newest DONE backup that ended at or before the target (by time for
 targets, by LSN for LSN targets); PostgreSQL cannot stop before the point at which the
 backup became consistent, so an older end is required, never a newer one. XIDs and
 restore point names carry no position of their own: the caller resolves them to a
-commit time or an LSN when it can (track_commit_timestamp, the restore point record),
-and otherwise the oldest backup is used, which reaches any later target.
+commit time or an LSN (track_commit_timestamp on the leader, the restore point record).
+A target that cannot be placed is refused (check_target_is_placed): recovery towards a
+point that is not in the WAL fails only at the end of the archive, after the cluster was
+taken down. Only when the operator accepts that does the plan fall back to the oldest
+backup, which reaches any later target.
 """
 
 from __future__ import annotations
@@ -29,6 +32,12 @@ TARGET_KINDS = ("time", "lsn", "xid", "name", "latest")
 # sure it does not contain it already.
 XID_CLOCK_MARGIN = timedelta(seconds=1)
 RESTORE_POINT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$")
+
+
+# What the leader's pg_xact_status() says of a transaction ("future": not yet assigned;
+# "unknown": too old to say, another history, or no leader to ask).
+XID_STATES = ("committed", "aborted", "in progress", "future", "unknown")
+ALLOW_UNPLACED = "restore_allow_unplaced_target=true"
 
 
 class PlanError(ValueError):
@@ -80,6 +89,34 @@ def parse_target(targets: dict) -> tuple[str, object]:
             raise PlanError("restore_target_name %r is not a restore point name (letters, digits, _ . : -)." % value)
         return kind, str(value)
     return "latest", True
+
+
+def check_target_is_placed(kind: str, value, resolved_time: datetime | None = None, resolved_lsn: int | None = None,
+                           xid_status: str = "unknown", restore_points: list[str] | tuple = (),
+                           allow_unplaced: bool = False) -> None:
+    """Refuse an xid or restore point name whose position is unknown (PlanError).
+
+    A transaction that never committed can never be reached; one whose commit time is
+    unknown, and a name without a record, may not be in the WAL at all. allow_unplaced is
+    the operator's explicit acceptance of the second kind (never of the first).
+    """
+    if kind == "xid":
+        if xid_status in ("aborted", "in progress", "future"):
+            raise PlanError(
+                "Transaction %s never committed (the leader's pg_xact_status: %s): recovery could never reach it. "
+                "Pick a transaction that committed, or a time or LSN target." % (value, xid_status))
+        if resolved_time is None and not allow_unplaced:
+            raise PlanError(
+                "Transaction %s cannot be placed in the restorable window: its commit time is not known (the leader's "
+                "pg_xact_status: %s; it is asked only when the cluster runs on the history that holds the transaction "
+                "and track_commit_timestamp is on). Give its commit time as restore_target_time, or its LSN, or set %s "
+                "to restore from the oldest backup and accept that the restore fails at the end of the archive "
+                "if the transaction is not in it." % (value, xid_status, ALLOW_UNPLACED))
+    if kind == "name" and resolved_lsn is None and not allow_unplaced:
+        raise PlanError(
+            "No restore point named %r is recorded in the store (restore points recorded: %s). Restore points are made "
+            "and recorded by playbooks/restore_point.yml; for one made by hand with pg_create_restore_point(), set %s "
+            "to restore from the oldest backup." % (value, ", ".join(sorted(restore_points)) or "none", ALLOW_UNPLACED))
 
 
 def _done(backups: list[dict]) -> list[dict]:
@@ -148,8 +185,8 @@ def choose_backup(backups: list[dict], kind: str, value, newest_wal: str | None,
         why = "the newest DONE backup; recovery replays every archived WAL segment"
     else:
         candidates = done[:1]
-        why = ("the oldest DONE backup: the %s target has no known position, and only the oldest backup is sure "
-               "to precede it" % kind)
+        why = ("the oldest DONE backup: the %s target has no known position (accepted with %s), and only the "
+               "oldest backup is sure to precede it" % (kind, ALLOW_UNPLACED))
 
     chosen = candidates[-1]
     return {

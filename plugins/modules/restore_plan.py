@@ -67,9 +67,25 @@ options:
     default: false
   xid_commit_time:
     description:
-      - When O(target_xid) committed (from C(pg_xact_commit_timestamp)), if known; narrows the
-        choice of base backup.
+      - When O(target_xid) committed (from C(pg_xact_commit_timestamp)), if known; places the
+        target in the restorable window and narrows the choice of base backup.
     type: str
+  xid_status:
+    description:
+      - What the leader's C(pg_xact_status()) says of O(target_xid), or V(future) for a
+        transaction ID not assigned yet, or V(unknown) when nobody could say.
+      - V(aborted), V(in progress) and V(future) are always refused.
+    type: str
+    choices: [committed, aborted, in progress, future, unknown]
+    default: unknown
+  allow_unplaced_target:
+    description:
+      - Without it, an O(target_xid) without O(xid_commit_time) and an O(target_name) without
+        a record in the store are refused, since their position is unknown and a recovery towards
+        a point that is not in the WAL fails only at the end of the archive.
+      - With it, such a target is planned from the oldest DONE backup.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -120,6 +136,7 @@ from ansible_collections.thalassa.dbaas.plugins.module_utils.backup_store import
     read_backups,
     read_json,
     restore_point_key,
+    restore_point_names,
 )
 from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import (
     BotoCoreError,
@@ -141,6 +158,8 @@ def main():
         target_name=dict(type="str"),
         target_latest=dict(type="bool", default=False),
         xid_commit_time=dict(type="str"),
+        xid_status=dict(type="str", default="unknown", choices=list(restore_plan.XID_STATES)),
+        allow_unplaced_target=dict(type="bool", default=False),
         follow_restores=dict(type="bool", default=False),
     ))
     params = module.params
@@ -154,6 +173,7 @@ def main():
 
     client = s3_client(params)
     record = None
+    restore_points = []
     try:
         if params["follow_restores"]:
             params["server_name"], _chain = wal_archive.current_server(
@@ -164,6 +184,8 @@ def main():
         wal, wal_time = newest_wal(client, params["bucket"], catalog.wals_prefix(params["prefix"], params["server_name"]))
         if kind == "name":
             record = read_json(client, params["bucket"], restore_point_key(params["prefix"], params["server_name"], value))
+            if not record:
+                restore_points = restore_point_names(client, params["bucket"], params["prefix"], params["server_name"])
     except (BotoCoreError, ClientError) as error:
         fail_request(module, "the backups of %s in bucket %s" % (params["server_name"], params["bucket"]), error)
     except ValueError as error:
@@ -175,6 +197,8 @@ def main():
     if record:
         resolved_lsn = restore_plan.parse_lsn(record["lsn"])
     try:
+        restore_plan.check_target_is_placed(kind, value, resolved_time, resolved_lsn, params["xid_status"], restore_points,
+                                            params["allow_unplaced_target"])
         plan = restore_plan.choose_backup(backups, kind, value, wal, wal_time, resolved_time, resolved_lsn)
     except restore_plan.PlanError as error:
         module.fail_json(msg="Restore refused, nothing changed: %s" % error,

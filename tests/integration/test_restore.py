@@ -80,7 +80,13 @@ def test_restore_to_a_transaction_id_exclusive_and_inclusive(lab_inventory, hist
     run = restore(lab_inventory, "solo", "-e", f"restore_target_xid={commits[5]['xid']}", "-e", "restore_target_inclusive=false")
     assert psql(SOLO, CHECKSUM) == commits[4]["checksum"]
     assert plan_backup(run) == history["backup_id"], "the plan should start from the backup taken before the transaction"
-    restore(lab_inventory, "solo", "-e", f"restore_source_server={history['server']}", "-e", f"restore_target_xid={commits[2]['xid']}")
+    # In the history the cluster left, the leader cannot say whether or when the number
+    # committed: the operator accepts that the position is unknown.
+    unplaced = run_playbook("restore", lab_inventory, "-e", "restore_cluster=solo", "-e", f"restore_source_server={history['server']}",
+                            "-e", f"restore_target_xid={commits[2]['xid']}")
+    assert unplaced.rc != 0 and "cannot be placed in the restorable window" in unplaced.output, unplaced.output
+    restore(lab_inventory, "solo", "-e", f"restore_source_server={history['server']}", "-e", f"restore_target_xid={commits[2]['xid']}",
+            "-e", "restore_allow_unplaced_target=true")
     assert psql(SOLO, CHECKSUM) == commits[2]["checksum"]
 
 
@@ -110,6 +116,26 @@ def test_restore_to_an_lsn(lab_inventory, history):
 def test_restore_to_a_named_restore_point(lab_inventory, history):
     restore(lab_inventory, "solo", "-e", f"restore_source_server={history['server']}", "-e", f"restore_target_name={history['restore_point']}")
     assert psql(SOLO, CHECKSUM) == history["commits"][2]["checksum"]
+
+
+def aborted_xid() -> str:
+    printed = psql(SOLO, "BEGIN; SELECT txid_current(); ROLLBACK").splitlines()  # psql also prints BEGIN and ROLLBACK
+    return next(line for line in printed if line.isdigit())
+
+
+@pytest.mark.parametrize("target, message", [
+    (lambda: "restore_target_name=never-made", "No restore point named 'never-made' is recorded in the store (restore points recorded: "),
+    (lambda: "restore_target_xid=" + aborted_xid(), "never committed (the leader's pg_xact_status: aborted)"),
+    (lambda: "restore_target_xid=%d" % (int(psql(SOLO, "SELECT txid_current()")) + 100000),
+     "never committed (the leader's pg_xact_status: future)"),
+], ids=["unknown name", "aborted xid", "future xid"])
+def test_a_target_without_a_known_position_is_refused_and_changes_nothing(lab_inventory, untouched, target, message):
+    before = psql(SOLO, "SELECT pg_postmaster_start_time(), system_identifier FROM pg_control_system()")
+    run = run_playbook("restore", lab_inventory, "-e", "restore_cluster=solo", "-e", target())
+    assert run.rc != 0
+    text = " ".join(run.output.split())
+    assert "Restore refused, nothing changed" in text and message in text, text[-3000:]
+    assert psql(SOLO, "SELECT pg_postmaster_start_time(), system_identifier FROM pg_control_system()") == before
 
 
 def test_a_refused_target_changes_nothing(lab_inventory, history):

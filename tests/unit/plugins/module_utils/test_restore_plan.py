@@ -111,6 +111,7 @@ def test_targets_outside_the_window_are_refused_with_the_window():
 def test_xid_and_name_use_their_resolved_position_or_else_the_oldest_backup():
     assert choose("xid", 1234)["backup_id"] == "20261101T000000"
     assert "only the oldest backup is sure" in choose("name", "before-upgrade")["why"]
+    assert "restore_allow_unplaced_target=true" in choose("name", "before-upgrade")["why"]
     assert choose("xid", 1234, resolved_time=at("2026-11-10T00:00:00+00:00"))["backup_id"] == "20261108T000000"
     assert choose("name", "x", resolved_lsn=plan.parse_lsn("0/D000200"))["backup_id"] == "20261115T000000"
     with pytest.raises(PlanError, match="before the earliest restorable point"):
@@ -140,3 +141,32 @@ def test_plan_reports_the_window_and_target():
         "from_time": "2026-11-01 00:10:00+00:00", "from_lsn": "0/5000100",
         "until_time": NEWEST_WAL_TIME, "until_lsn": "0/10000000", "newest_wal": NEWEST_WAL,
     }
+
+
+def test_a_name_without_a_record_is_refused_with_the_names_that_exist():
+    with pytest.raises(PlanError, match=r"No restore point named 'never-made' .*recorded: before-upgrade, nightly\)"):
+        plan.check_target_is_placed("name", "never-made", restore_points=["nightly", "before-upgrade"])
+    with pytest.raises(PlanError, match=r"recorded: none\).*restore_allow_unplaced_target=true"):
+        plan.check_target_is_placed("name", "never-made")
+    plan.check_target_is_placed("name", "never-made", allow_unplaced=True)
+    plan.check_target_is_placed("name", "nightly", resolved_lsn=plan.parse_lsn("0/D000200"))
+
+
+@pytest.mark.parametrize("status", ["aborted", "in progress", "future"])
+def test_an_xid_that_never_committed_is_refused_even_when_the_loss_is_accepted(status):
+    for allow in (False, True):
+        with pytest.raises(PlanError, match="Transaction 77 never committed .*%s" % status):
+            plan.check_target_is_placed("xid", 77, xid_status=status, allow_unplaced=allow)
+
+
+@pytest.mark.parametrize("status", ["committed", "unknown"])
+def test_an_xid_without_a_commit_time_is_refused_unless_accepted(status):
+    with pytest.raises(PlanError, match="Transaction 77 cannot be placed .*restore_allow_unplaced_target=true"):
+        plan.check_target_is_placed("xid", 77, xid_status=status)
+    plan.check_target_is_placed("xid", 77, xid_status=status, allow_unplaced=True)
+    plan.check_target_is_placed("xid", 77, resolved_time=at("2026-11-10T00:00:00+00:00"), xid_status="committed")
+
+
+def test_targets_with_a_position_of_their_own_need_no_check():
+    for kind, value in (("time", at("2026-11-10T00:00:00+00:00")), ("lsn", 1), ("latest", True)):
+        plan.check_target_is_placed(kind, value)
