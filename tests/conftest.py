@@ -19,7 +19,10 @@ def _collection_root() -> Path:
     link = root / "ansible_collections" / "thalassa" / "dbaas"
     if not link.exists():
         link.parent.mkdir(parents=True, exist_ok=True)
-        os.symlink(REPO_ROOT, link)
+        try:
+            os.symlink(REPO_ROOT, link)
+        except FileExistsError:  # another pytest-xdist worker made it meanwhile
+            pass
     return root
 
 

@@ -21,14 +21,53 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 LAB_INVENTORY = Path(os.environ.get("LAB_STATE_DIR", REPO_ROOT / ".lab")) / "inventory"
 
 
+# Lanes: the integration tests run in two lanes side by side (pytest-xdist, --dist
+# loadgroup), one per lab cluster, each lane the only one that touches its cluster; then,
+# alone, the tests that need the whole lab (both clusters steady, a shared store paused, or
+# no host of either cluster changing). Every test names its lane, the module's marker
+# unless the test's own says otherwise.
+LANES = ("lane_demo", "lane_solo", "whole_lab")
+
+
 def pytest_configure(config):
-    config.addinivalue_line("markers", "rebuilds_clusters: restores clusters in place; runs after every other test")
+    config.addinivalue_line("markers", "rebuilds_clusters: restores clusters in place; runs after every other test of its lane")
     config.addinivalue_line("markers", "bulk_load: writes hundreds of MB of WAL; runs last, so restores need not replay it")
+    config.addinivalue_line("markers", "lane_demo: touches only the demo cluster (and stores or buckets of its own)")
+    config.addinivalue_line("markers", "lane_solo: touches only the solo cluster and the drill host (and stores or buckets of its own)")
+    config.addinivalue_line("markers", "whole_lab: needs both clusters steady or pauses a shared store; runs alone, after the lanes")
 
 
-def pytest_collection_modifyitems(items):
-    """Tests that rebuild clusters (restores) run last, so no other test sees their aftermath;
-    bulk loads after them, so no restore downloads or replays their WAL."""
+def pytest_addoption(parser):
+    parser.addoption("--lanes", default="", help="run only the tests of these lanes, comma-separated: "
+                                                 "demo, solo, whole_lab (default: every lane)")
+
+
+def lane_of(item) -> str:
+    """The closest lane marker: a test's own, else its module's."""
+    for marker in item.iter_markers():
+        if marker.name in LANES:
+            return marker.name
+    raise pytest.UsageError("%s names no lane: mark it (or its module) with one of %s" % (item.nodeid, ", ".join(LANES)))
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group markers
+def pytest_collection_modifyitems(config, items):
+    """Only the lanes asked for (--lanes); tests that rebuild clusters (restores) run last in
+    their lane, so no other test sees their aftermath; bulk loads after them, so no restore
+    downloads or replays their WAL."""
+    wanted = {name if name == "whole_lab" else "lane_" + name
+              for name in config.getoption("--lanes").split(",") if name}
+    unknown = wanted - set(LANES)
+    if unknown:
+        raise pytest.UsageError("--lanes knows demo, solo and whole_lab, not %s" % ", ".join(sorted(unknown)))
+    selected, deselected = [], []
+    for item in items:
+        lane = lane_of(item)
+        (selected if not wanted or lane in wanted else deselected).append(item)
+        item.add_marker(pytest.mark.xdist_group(lane))
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
     items.sort(key=lambda item: (item.get_closest_marker("bulk_load") is not None,
                                  item.get_closest_marker("rebuilds_clusters") is not None))
 
@@ -150,9 +189,10 @@ def make_inventory(tmp_path: Path, lab_inventory: Path, lab_inventory_data: dict
     return make
 
 
-def lab_hosts(inventory_data: dict) -> list[str]:
+def lab_hosts(inventory_data: dict, cluster: str | None = None) -> list[str]:
+    """The members of every lab cluster, or of one."""
     clusters = inventory_data["all"]["children"]["dbaas_clusters"]["children"]
-    return sorted(host for cluster in clusters.values() for host in cluster["hosts"])
+    return sorted(host for name, group in clusters.items() if cluster in (None, name) for host in group["hosts"])
 
 
 def host_fingerprint(host: str) -> str:
@@ -170,9 +210,13 @@ def host_fingerprint(host: str) -> str:
 
 
 @pytest.fixture
-def untouched(lab_inventory_data):
-    """Asserts, after the test body, that no lab host's deployed files changed."""
-    hosts = lab_hosts(lab_inventory_data)
+def untouched(request, lab_inventory_data):
+    """Asserts, after the test body, that no deployed file changed on the hosts of the test's
+    lane: its cluster's members, or every lab host for a whole_lab test (the other lane's
+    cluster changes meanwhile by design; a test whose run targets more than its own cluster
+    belongs to whole_lab)."""
+    lane = lane_of(request.node)
+    hosts = lab_hosts(lab_inventory_data, None if lane == "whole_lab" else lane[len("lane_"):])
     before = {host: host_fingerprint(host) for host in hosts}
     yield
     assert {host: host_fingerprint(host) for host in hosts} == before
@@ -207,10 +251,11 @@ def archive_server(host: str) -> str:
     return docker_exec(host, "sed", "-n", "s/^BARMAN_CLOUD_SERVER=//p", "/etc/barman-cloud/env").stdout.strip()
 
 
-def status_json(lab_inventory) -> dict:
-    """status.yml -e status_format=json, parsed: cluster name -> its state."""
+def status_json(lab_inventory, cluster: str | None = None) -> dict:
+    """status.yml -e status_format=json, parsed: cluster name -> its state. A test in a lane
+    asks for its own cluster only: the other lane may have a host of its cluster down."""
     run = run_playbook(
-        "status", lab_inventory, "-e", "status_format=json",
+        "status", lab_inventory, "-e", "status_format=json", *(["--limit", cluster] if cluster else []),
         env={"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json"},
     )
     assert run.rc == 0, run.output

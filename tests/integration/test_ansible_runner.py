@@ -4,6 +4,8 @@ no TTY and nothing to answer; the result is read from the job events, as AWX rea
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import os
 import shutil
@@ -13,6 +15,8 @@ import ansible_runner
 import yaml
 
 from conftest import REPO_ROOT, docker_exec
+
+pytestmark = pytest.mark.lane_solo
 
 SOLO = "thalassa-lab-pg4"
 
@@ -58,6 +62,7 @@ def test_deploy_in_check_mode_on_the_deployed_lab_predicts_no_change_and_prints_
         assert str(secret) not in output
 
 
+@pytest.mark.whole_lab
 def test_status_and_backup_run_as_awx_runs_them(tmp_path, lab_inventory):
     status, events = run_as_awx(tmp_path, lab_inventory, "playbooks/status.yml", {"status_format": "json"})
     assert status.status == "successful", status.stdout.read()

@@ -4,10 +4,14 @@ reaches the store (a delay, never a gap)."""
 
 from __future__ import annotations
 
+import pytest
+
 import subprocess
 import time
 
 from conftest import archive_server, docker_exec, psql, run_playbook, status_json
+
+pytestmark = pytest.mark.lane_solo
 
 HOST = "thalassa-lab-pg4"  # the single member of cluster solo
 CREDENTIALS = "/etc/barman-cloud/credentials"
@@ -43,7 +47,7 @@ def test_refused_credentials_show_as_archive_failures_and_lose_nothing(lab_inven
         segment = psql(HOST, "SELECT pg_walfile_name(pg_switch_wal())")
         wait_for("an archive failure", lambda state: state["failed_count"] > failures_before)
 
-        shown = status_json(lab_inventory)["solo"]
+        shown = status_json(lab_inventory, "solo")["solo"]
         assert any(finding["level"] == "red" and finding["subject"] == "archiving" for finding in shown["attention"]), shown
         assert shown["worst"] == "red"
         solo = shown["backups"]["archiver"]
@@ -51,7 +55,7 @@ def test_refused_credentials_show_as_archive_failures_and_lose_nothing(lab_inven
         assert solo["last_failed_wal"] == segment
         assert solo["last_failed_time"] > (solo["last_archived_time"] or "")
         assert solo["ready_count"] >= 1  # the segment waits in pg_wal: a delay, not a gap
-        table = run_playbook("status", lab_inventory)
+        table = run_playbook("status", lab_inventory, "--limit", "solo")
         assert f"ARCHIVING FAILS: {solo['failed_count']} failures, the last for {segment}" in table.output, table.output
         assert "WAL files waiting, the oldest for" in table.output, table.output
     finally:

@@ -16,6 +16,8 @@ import pytest
 
 from conftest import archive_now, archive_server, docker_exec, psql, run_module, run_playbook, status_json
 
+pytestmark = pytest.mark.lane_solo
+
 SOLO = "thalassa-lab-pg4"
 SOURCE_BUCKET, COPY_BUCKET, PREFIX = "solo-backups", "solo-backups-copy", "solo/"
 SETTINGS = "/etc/barman-cloud/replication.json"
@@ -111,9 +113,9 @@ def test_a_copy_holds_every_backup_and_wal_segment_and_a_second_run_copies_nothi
     if not new_keys:
         assert second.recap()[SOLO]["changed"] == 0
 
-    solo = status_json(lab_inventory)["solo"]["offsite_copy"]
+    solo = status_json(lab_inventory, "solo")["solo"]["offsite_copy"]
     assert solo["ok"] and solo["lag"]["missing"] == [] and solo["lag"]["newest_in_copy"].startswith(f"{server}/")
-    assert "Off-site copy: last copied at" in run_playbook("status", lab_inventory).output
+    assert "Off-site copy: last copied at" in run_playbook("status", lab_inventory, "--limit", "solo").output
 
 
 def test_a_copy_with_a_wrong_key_fails_clearly_and_leaves_the_copy_as_it_was(lab_inventory, lab_offsite):
@@ -132,7 +134,7 @@ def test_a_copy_with_a_wrong_key_fails_clearly_and_leaves_the_copy_as_it_was(lab
             assert "The copy keeps what it held before" in text
             assert "revoked-secret" not in run.output
             assert versions(lab_offsite["client"], COPY_BUCKET) == before
-        status = run_playbook("status", lab_inventory)
+        status = run_playbook("status", lab_inventory, "--limit", "solo")
         assert "OFF-SITE COPY FAILS since" in status.output, status.output
     finally:
         put_settings(good)
@@ -185,6 +187,7 @@ def wait_until_answering(client, seconds: int = 60) -> None:
             time.sleep(1)
 
 
+@pytest.mark.whole_lab
 @pytest.mark.rebuilds_clusters
 def test_the_copy_alone_restores_the_cluster_while_the_source_store_does_not_answer(
         lab_inventory, lab_s3, lab_offsite, lab_secrets, make_inventory):

@@ -10,6 +10,8 @@ import pytest
 
 from conftest import LAB_INVENTORY, archive_server, cluster_roles, docker_exec, psql, run_playbook
 
+pytestmark = pytest.mark.lane_demo
+
 DEMO_MEMBERS = ["thalassa-lab-pg1", "thalassa-lab-pg2", "thalassa-lab-pg3"]
 
 
@@ -42,10 +44,13 @@ def keys(s3, bucket: str, prefix: str) -> list[str]:
     return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
 
-def test_initial_backup_is_listed_done_in_each_cluster_store(leader):
-    done = [backup for backup in backups(leader) if backup["status"] == "DONE"]
+@pytest.mark.parametrize("cluster", [pytest.param("demo", marks=pytest.mark.lane_demo),
+                                     pytest.param("solo", marks=pytest.mark.lane_solo)])
+def test_initial_backup_is_listed_done_in_each_cluster_store(cluster, request):
+    """Each in its cluster's lane, before that lane's restores give the cluster a new history."""
+    host = request.getfixturevalue("leader") if cluster == "demo" else "thalassa-lab-pg4"
+    done = [backup for backup in backups(host) if backup["status"] == "DONE"]
     assert [backup.get("backup_name") for backup in done][:1] == ["initial"]
-    assert [b["backup_name"] for b in backups("thalassa-lab-pg4") if b["status"] == "DONE"][:1] == ["initial"]
 
 
 def test_a_new_wal_segment_reaches_the_store_within_archive_timeout(s3, leader):
@@ -74,6 +79,7 @@ def test_archive_command_comes_from_patroni_and_carries_no_secret(leader, lab_se
         assert lab_secrets["backup_object_store_secret_key"] not in processes
 
 
+@pytest.mark.whole_lab
 def test_both_timers_are_scheduled_on_every_member():
     for host in DEMO_MEMBERS + ["thalassa-lab-pg4"]:
         timers = docker_exec(host, "systemctl", "list-timers", "--all", "--no-pager").stdout
@@ -113,6 +119,7 @@ def test_backup_playbook_refuses_a_bad_name_before_anything(leader):
     assert len(backups(leader)) == before
 
 
+@pytest.mark.lane_solo
 @pytest.mark.parametrize("owner", [None, {"cluster": "solo", "system_identifier": "1234"}])
 def test_archiving_into_another_history_is_refused_with_nothing_changed(s3, make_inventory, lab_secrets, untouched, owner):
     bucket = "guard-" + uuid.uuid4().hex[:10]

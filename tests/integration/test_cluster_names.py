@@ -9,6 +9,8 @@ import pytest
 
 from conftest import run_playbook
 
+pytestmark = pytest.mark.whole_lab
+
 
 @pytest.mark.parametrize("playbook, arguments", [
     ("backup", ["-e", "backup_cluster=dmeo"]),

@@ -4,7 +4,11 @@ playbook prints a deprecation warning."""
 
 from __future__ import annotations
 
+import pytest
+
 from conftest import run_playbook, status_json
+
+pytestmark = pytest.mark.whole_lab
 
 
 def demo_steps() -> list[tuple[str, ...]]:

@@ -16,6 +16,8 @@ from commit_recorder import CommitRecorder
 from conftest import archive_server, docker_exec, host_ip, psql, run_playbook, status_json
 from etcd_view import etcd_leader, move_etcd_leader
 
+pytestmark = pytest.mark.lane_demo
+
 DEMO = ["thalassa-lab-pg1", "thalassa-lab-pg2", "thalassa-lab-pg3"]
 AZ = {"thalassa-lab-pg1": "az1", "thalassa-lab-pg2": "az2", "thalassa-lab-pg3": "az3"}
 
@@ -131,7 +133,7 @@ def test_switchover_refuses_a_candidate_that_is_down_and_rejoin_brings_it_back(l
         text = " ".join(run.output.split())
         assert "Switchover refused, nothing changed" in text and down in text
         assert leader() == current and psql(current, "SELECT pg_postmaster_start_time()") == started
-        table = run_playbook("status", lab_inventory)
+        table = run_playbook("status", lab_inventory, "--limit", "demo")
         assert f"Attention: RED {down}: " in table.output, table.output
     finally:
         run = run_playbook("rejoin", lab_inventory, "-e", "rejoin_cluster=demo")
@@ -286,7 +288,7 @@ def test_a_dead_leader_host_is_replaced_in_another_az_and_rejoins_by_itself_whil
     assert leader() == new
     print("the leader's nudge said: " + "; ".join(
         docker_exec(new, "journalctl", "-u", "dbaas-rejoin-nudge", "--no-pager", "-o", "cat").stdout.splitlines()[-4:]))
-    demo = status_json(lab_inventory)["demo"]
+    demo = status_json(lab_inventory, "demo")["demo"]
     shown = {member["member"]: member for member in demo["members"]}
     assert shown[old]["state"] == "streaming" and shown[old]["role"] in ("replica", "sync_standby")
     assert shown[new]["role"] == "leader"

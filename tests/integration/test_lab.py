@@ -10,6 +10,8 @@ from botocore.exceptions import ClientError
 
 from conftest import LAB_INVENTORY, REPO_ROOT, lab_hosts
 
+pytestmark = pytest.mark.whole_lab
+
 
 def lab_containers() -> list[str]:
     completed = subprocess.run(

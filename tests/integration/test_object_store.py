@@ -17,6 +17,10 @@ import yaml
 
 from conftest import LAB_INVENTORY, docker_exec, psql, run_playbook
 
+# Scratch buckets only (tagged for demo, no host touched), beside the solo lane's heavier work;
+# the tests that read or deprovision solo's own bucket are in solo's lane.
+pytestmark = pytest.mark.lane_demo
+
 SERVICE = "arn:aws:iam::123456789012:user/thalassa-lab-dbaas"
 READER = "arn:aws:iam::444455556666:user/analytics"
 FOREIGN = {
@@ -183,6 +187,7 @@ def test_invalid_bucket_name_is_refused_before_any_request(endpoint, credentials
     assert result.get("failed") is True and "is not valid" in result["msg"]
 
 
+@pytest.mark.lane_solo
 def test_site_attached_each_cluster_bucket_with_its_dbaas_statement(s3):
     for cluster in ("demo", "solo"):
         policy = stored_policy(s3, f"{cluster}-backups")
@@ -190,6 +195,7 @@ def test_site_attached_each_cluster_bucket_with_its_dbaas_statement(s3):
         assert dbaas["Resource"][1] == f"arn:aws:s3:::{cluster}-backups/{cluster}/*"
 
 
+@pytest.mark.lane_solo
 def test_deprovision_needs_the_bucket_name_then_deletes_every_version(s3, bucket_args, bucket_name, lab_secrets):
     run_module("backup_bucket", dict(bucket_args, cluster="solo"))
     s3.put_object(Bucket=bucket_name, Key="solo/solo/base/20261125T020000/backup.info", Body=b"v1")
@@ -226,6 +232,7 @@ def test_deprovision_needs_the_bucket_name_then_deletes_every_version(s3, bucket
     assert all(counters["changed"] == 0 for counters in again.recap().values())
 
 
+@pytest.mark.lane_solo
 def test_deprovisioning_a_cluster_bucket_detaches_its_backups_and_site_attaches_a_new_one(s3, lab_secrets):
     solo = "thalassa-lab-pg4"
     done = run_playbook(

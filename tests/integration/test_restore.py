@@ -21,7 +21,7 @@ SOLO = "thalassa-lab-pg4"
 DEMO = ["thalassa-lab-pg1", "thalassa-lab-pg2", "thalassa-lab-pg3"]
 CHECKSUM = "SELECT coalesce(md5(string_agg(id || ':' || note, ',' ORDER BY id)), 'empty') FROM restore_probe"
 
-pytestmark = pytest.mark.rebuilds_clusters
+pytestmark = [pytest.mark.lane_solo, pytest.mark.rebuilds_clusters]
 
 
 def commit(host: str, rows: list[int]) -> dict:
@@ -158,6 +158,7 @@ def system_identifier(host: str) -> str:
     return psql(host, "SELECT system_identifier FROM pg_control_system()")
 
 
+@pytest.mark.whole_lab
 def test_restore_of_another_clusters_backups_into_a_cluster_leaves_the_source_alone(lab_inventory):
     leader = demo_leader()
     psql(leader, "DROP TABLE IF EXISTS restore_probe; CREATE TABLE restore_probe (id int PRIMARY KEY, note text)")
@@ -179,6 +180,7 @@ def patroni_timeline(host: str) -> int:
     return next(member["timeline"] for member in answer["members"] if member["role"] == "leader")
 
 
+@pytest.mark.lane_demo
 def test_restore_of_a_three_az_cluster_across_a_switchover_rebuilds_its_replicas(lab_inventory):
     """The base backup was taken on an older timeline than the leader's after a switchover:
     recovery must follow the timeline history in the store to reach the last commit."""

@@ -4,10 +4,14 @@ damaged backup fails the drill with its name, and status shows it red."""
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import re
 
 from conftest import archive_server, docker_exec, psql, run_playbook, status_json
+
+pytestmark = pytest.mark.lane_solo
 
 SOLO = "thalassa-lab-pg4"
 DRILL_HOST = "thalassa-lab-drill"
@@ -63,10 +67,10 @@ def test_a_drill_after_a_backup_and_writes_passes_shows_in_status_and_changes_no
     assert psql(SOLO, "SELECT count(*), sum(id) FROM drill_probe") == rows
     assert docker_exec(DRILL_HOST, "test", "-e", "/var/lib/dbaas-drill/solo/data", check=False).returncode == 1
 
-    solo = status_json(lab_inventory)["solo"]["backups"]
+    solo = status_json(lab_inventory, "solo")["solo"]["backups"]
     assert solo["drill"]["state"] == "passed"
     assert solo["last_drill"]["drill_id"] == outcome["drill_id"]
-    assert "Restore drill: passed at" in run_playbook("status", lab_inventory).output
+    assert "Restore drill: passed at" in run_playbook("status", lab_inventory, "--limit", "solo").output
 
 
 def test_a_damaged_backup_fails_the_drill_naming_it_and_status_shows_it_red(lab_inventory, lab_s3):
@@ -80,9 +84,9 @@ def test_a_damaged_backup_fails_the_drill_naming_it_and_status_shows_it_red(lab_
         text = " ".join(run.output.split())
         assert f"The restore drill of solo FAILED for backup {backup_id}" in text, run.output
         assert f"barman-cloud-restore of backup {backup_id} failed" in text
-        status = run_playbook("status", lab_inventory)
+        status = run_playbook("status", lab_inventory, "--limit", "solo")
         assert "RESTORE DRILL FAILED at" in status.output and backup_id in status.output, status.output
-        shown = status_json(lab_inventory)["solo"]
+        shown = status_json(lab_inventory, "solo")["solo"]
         assert shown["backups"]["drill"]["state"] == "failed"
         assert {"level": "red", "subject": "restore drill", "why": "the last drill failed"} in shown["attention"]
     finally:

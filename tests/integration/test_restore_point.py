@@ -11,6 +11,8 @@ import pytest
 
 from conftest import archive_server, cluster_roles, psql, run_module, run_playbook
 
+pytestmark = pytest.mark.lane_demo
+
 
 @pytest.fixture(scope="module")
 def store(lab_inventory, lab_secrets, leader) -> dict:

@@ -9,9 +9,13 @@ barman's recovery-window policy reads.
 
 from __future__ import annotations
 
+import pytest
+
 from datetime import datetime, timedelta, timezone
 
 from conftest import archive_server, cluster_roles, docker_exec, status_json
+
+pytestmark = pytest.mark.lane_demo
 
 BUCKET = "demo-backups"
 AGES_DAYS = [45, 40, 35, 20]  # the newest backup stays as it is, inside the 14-day window
@@ -66,7 +70,7 @@ def test_retention_deletes_backups_outside_the_window_as_predicted_and_keeps_the
     for backup_id, days in zip(to_age, AGES_DAYS):
         age_backup(lab_s3, backup_id, days)
 
-    listed = status_json(lab_inventory)["demo"]["backups"]["backups"]
+    listed = status_json(lab_inventory, "demo")["demo"]["backups"]["backups"]
     predicted = {item["backup_id"]: item["retention"] for item in listed}
     # 14-day window: the newest is inside, the one aged 20 days is the base of the window,
     # everything older is obsolete.

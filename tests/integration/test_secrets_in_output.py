@@ -1,6 +1,7 @@
 """No secret of the inventory shows at -vvv: every playbook that handles one (deploy, backup,
-restore, off-site copy, drill, status) run at Ansible's most verbose, and every lab host's
-journal during those runs, hold none of the passwords, store keys or the CA's private key.
+restore, off-site copy, drill, status) run at Ansible's most verbose, and the journals of the
+hosts it ran on, hold none of the passwords, store keys or the CA's private key. Two tests,
+one in each lane: the drill host and solo's options in solo's, a three-member restore in demo's.
 
 At -v and above Ansible prints each task's whole result, loop items included: a task that
 loops over entries carrying a key, or passes a secret where no_log does not cover it,
@@ -12,6 +13,8 @@ import pytest
 import yaml
 
 from conftest import docker_exec, lab_hosts, run_playbook
+
+pytestmark = pytest.mark.lane_solo
 
 DRILL_HOST = "thalassa-lab-drill"
 
@@ -39,20 +42,9 @@ def leaked(text: str, secrets: dict[str, str]) -> list[str]:
     return sorted(name for name, value in secrets.items() if value in text)
 
 
-@pytest.mark.rebuilds_clusters
-def test_no_secret_shows_at_vvv_in_any_playbook_output_or_host_journal(lab_inventory, lab_inventory_data,
-                                                                       lab_secrets, lab_offsite):
-    secrets = inventory_secrets(lab_inventory, lab_secrets, lab_offsite)
-    hosts = lab_hosts(lab_inventory_data) + [DRILL_HOST]
+def assert_no_secret_at_vvv(lab_inventory, secrets: dict[str, str], hosts: list[str], runs: list[tuple[str, ...]]) -> None:
+    """Runs each playbook at -vvv; neither its output nor the hosts' journals since hold a secret."""
     since = {host: docker_exec(host, "date", "+%Y-%m-%d %H:%M:%S").stdout.strip() for host in hosts}
-    runs = [
-        ("site", "--limit", "solo," + DRILL_HOST),
-        ("backup", "-e", "backup_cluster=solo", "-e", "backup_name=verbose"),
-        ("replicate_backups", "-e", "replicate_cluster=solo"),
-        ("restore_drill", "-e", "drill_cluster=solo"),
-        ("restore", "-e", "restore_cluster=solo", "-e", "restore_target=latest"),
-        ("status",),
-    ]
     for playbook, *arguments in runs:
         run = run_playbook(playbook, lab_inventory, "-vvv", *arguments)
         assert run.rc == 0, run.output[-6000:]
@@ -62,3 +54,28 @@ def test_no_secret_shows_at_vvv_in_any_playbook_output_or_host_journal(lab_inven
         journal = journal_since(host, since[host])
         assert journal, host
         assert leaked(journal, secrets) == [], "the journal of %s holds these secrets" % host
+
+
+def test_no_secret_shows_at_vvv_deploying_copying_drilling_or_in_status(lab_inventory, lab_inventory_data,
+                                                                        lab_secrets, lab_offsite):
+    """solo has every option on (etcd over TLS, a CA of the user's own, the off-site copy); the
+    drill host holds every cluster's store key."""
+    assert_no_secret_at_vvv(lab_inventory, inventory_secrets(lab_inventory, lab_secrets, lab_offsite),
+                            lab_hosts(lab_inventory_data, "solo") + [DRILL_HOST], [
+                                ("site", "--limit", "solo," + DRILL_HOST),
+                                ("replicate_backups", "-e", "replicate_cluster=solo"),
+                                ("restore_drill", "-e", "drill_cluster=solo"),
+                                ("status", "--limit", "solo"),
+                            ])
+
+
+@pytest.mark.lane_demo
+@pytest.mark.rebuilds_clusters
+def test_no_secret_shows_at_vvv_backing_up_or_restoring_a_three_member_cluster(lab_inventory, lab_inventory_data,
+                                                                                lab_secrets, lab_offsite):
+    assert_no_secret_at_vvv(lab_inventory, inventory_secrets(lab_inventory, lab_secrets, lab_offsite),
+                            lab_hosts(lab_inventory_data, "demo"), [
+                                ("backup", "-e", "backup_cluster=demo", "-e", "backup_name=verbose"),
+                                ("restore", "-e", "restore_cluster=demo", "-e", "restore_target=latest"),
+                                ("status", "--limit", "demo"),
+                            ])

@@ -3,7 +3,11 @@ runs as an AWX check job: test_ansible_runner.py.)"""
 
 from __future__ import annotations
 
+import pytest
+
 from conftest import run_playbook
+
+pytestmark = pytest.mark.whole_lab
 
 
 def test_a_limit_that_splits_a_cluster_is_refused_before_anything(lab_inventory, untouched):

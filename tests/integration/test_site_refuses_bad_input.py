@@ -6,6 +6,8 @@ import pytest
 
 from conftest import run_playbook
 
+pytestmark = pytest.mark.whole_lab
+
 
 def assert_refused_without_change(run, lab_secrets, *expected):
     assert run.rc != 0, run.output

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 import subprocess
 import time
 
 from conftest import run_playbook, status_json
+
+pytestmark = pytest.mark.whole_lab
 
 LAB_STORE = "thalassa-lab-s3"
 

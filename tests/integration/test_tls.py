@@ -12,6 +12,8 @@ import yaml
 
 from conftest import docker_exec, host_ip, psql, run_playbook
 
+pytestmark = pytest.mark.lane_solo
+
 SOLO_HOST = "thalassa-lab-pg4"
 DEMO_REPLICA_CANDIDATES = ["thalassa-lab-pg2", "thalassa-lab-pg3"]
 
@@ -71,6 +73,7 @@ def test_user_supplied_ca_is_what_clients_verify_the_server_against(user_ca, lab
     assert installed.strip() == ca_pem.strip()
 
 
+@pytest.mark.whole_lab  # reads demo's CA, to connect to solo with it
 def test_a_certificate_the_role_does_not_trust_is_refused_by_verify_full(tmp_path, lab_secrets):
     """The check above can fail: the demo cluster's own CA does not verify solo's server."""
     other_ca = tmp_path / "demo-ca.crt"
@@ -87,6 +90,7 @@ def test_a_certificate_the_role_does_not_trust_is_refused_by_verify_full(tmp_pat
         )
 
 
+@pytest.mark.lane_demo
 def test_a_renewed_server_certificate_is_served_after_site_without_a_restart(lab_inventory):
     replica = next(host for host in DEMO_REPLICA_CANDIDATES if psql(host, "SELECT pg_is_in_recovery()") == "t")
     address = host_ip(replica)

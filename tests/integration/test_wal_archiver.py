@@ -12,7 +12,7 @@ import pytest
 
 from conftest import archive_server, docker_exec, psql, run_playbook
 
-pytestmark = pytest.mark.bulk_load
+pytestmark = [pytest.mark.lane_solo, pytest.mark.bulk_load]
 
 HOST = "thalassa-lab-pg4"  # the single member of cluster solo
 BUCKET = "solo-backups"
@@ -144,7 +144,7 @@ def test_killing_the_archiver_mid_batch_leaves_no_gap(lab_s3, lab_inventory):
     assert int(restarts) >= 1
     assert docker_exec(HOST, "systemctl", "is-active", "dbaas-wal-archiver").stdout.strip() == "active"
     assert_each_segment_stored_once(lab_s3, first, last)
-    table = run_playbook("status", lab_inventory)
+    table = run_playbook("status", lab_inventory, "--limit", "solo")
     assert "Archive backlog: 0 WAL files waiting" in table.output, table.output
 
 

@@ -1,0 +1,63 @@
+"""What a test run spent its time on: each stage's wall time (scripts/test writes one
+"name<TAB>seconds<TAB>outcome" line a stage into STAGES) and the slowest tests of every
+pytest run that wrote a JUnit XML file into the same directory.
+
+    python scripts/report.py .build/report [--slowest 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+
+def stages(directory: Path) -> list[tuple[str, float, str]]:
+    path = directory / "stages.tsv"
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        name, seconds, outcome = line.split("\t")
+        rows.append((name, float(seconds), outcome))
+    return rows
+
+
+def test_times(directory: Path) -> list[tuple[float, str, str]]:
+    """(seconds, test id, lane) for every test case of every JUnit file, setup and teardown included."""
+    cases = []
+    for path in sorted(directory.glob("junit-*.xml")):
+        lane = path.stem[len("junit-"):]
+        for case in ElementTree.parse(path).getroot().iter("testcase"):
+            test_id = "%s::%s" % (case.get("classname", "").replace(".", "/") + ".py", case.get("name"))
+            cases.append((float(case.get("time") or 0), test_id, lane))
+    return sorted(cases, reverse=True)
+
+
+def minutes(seconds: float) -> str:
+    return "%d:%02d" % divmod(round(seconds), 60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("--slowest", type=int, default=15)
+    arguments = parser.parse_args()
+    rows = stages(arguments.directory)
+    if rows:
+        width = max(len(name) for name, _seconds, _outcome in rows)
+        print("Stage wall times, in the order they ended (a stage marked beside another ran at the same time):")
+        for name, seconds, outcome in rows:
+            print("  %-*s  %7s  %s" % (width, name, minutes(seconds), outcome))
+    cases = test_times(arguments.directory)
+    if cases:
+        print("The %d slowest tests (setup and teardown included), of %d:" % (min(arguments.slowest, len(cases)), len(cases)))
+        for seconds, test_id, lane in cases[:arguments.slowest]:
+            print("  %7.1f s  %-10s %s" % (seconds, lane, test_id))
+    if not rows and not cases:
+        sys.exit("nothing to report in %s" % arguments.directory)
+
+
+if __name__ == "__main__":
+    main()
