@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 from pathlib import Path
 
 

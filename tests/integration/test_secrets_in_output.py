@@ -60,22 +60,24 @@ def test_no_secret_shows_at_vvv_deploying_copying_drilling_or_in_status(lab_inve
                                                                         lab_secrets, lab_offsite):
     """solo has every option on (etcd over TLS, a CA of the user's own, the off-site copy); the
     drill host holds every cluster's store key."""
-    assert_no_secret_at_vvv(lab_inventory, inventory_secrets(lab_inventory, lab_secrets, lab_offsite),
-                            lab_hosts(lab_inventory_data, "solo") + [DRILL_HOST], [
-                                ("site", "--limit", "solo," + DRILL_HOST),
-                                ("replicate_backups", "-e", "replicate_cluster=solo"),
-                                ("restore_drill", "-e", "drill_cluster=solo"),
-                                ("status", "--limit", "solo"),
-                            ])
+    runs = [
+        ("site", "--limit", "solo," + DRILL_HOST),
+        ("replicate_backups", "-e", "replicate_cluster=solo"),
+        ("restore_drill", "-e", "drill_cluster=solo"),
+        ("status", "--limit", "solo"),
+    ]
+    secrets = inventory_secrets(lab_inventory, lab_secrets, lab_offsite)
+    assert_no_secret_at_vvv(lab_inventory, secrets, lab_hosts(lab_inventory_data, "solo") + [DRILL_HOST], runs)
 
 
 @pytest.mark.lane_demo
 @pytest.mark.rebuilds_clusters
-def test_no_secret_shows_at_vvv_backing_up_or_restoring_a_three_member_cluster(lab_inventory, lab_inventory_data,
-                                                                                lab_secrets, lab_offsite):
-    assert_no_secret_at_vvv(lab_inventory, inventory_secrets(lab_inventory, lab_secrets, lab_offsite),
-                            lab_hosts(lab_inventory_data, "demo"), [
-                                ("backup", "-e", "backup_cluster=demo", "-e", "backup_name=verbose"),
-                                ("restore", "-e", "restore_cluster=demo", "-e", "restore_target=latest"),
-                                ("status", "--limit", "demo"),
-                            ])
+def test_no_secret_shows_at_vvv_backing_up_or_restoring_a_three_member_cluster(
+        lab_inventory, lab_inventory_data, lab_secrets, lab_offsite):
+    runs = [
+        ("backup", "-e", "backup_cluster=demo", "-e", "backup_name=verbose"),
+        ("restore", "-e", "restore_cluster=demo", "-e", "restore_target=latest"),
+        ("status", "--limit", "demo"),
+    ]
+    secrets = inventory_secrets(lab_inventory, lab_secrets, lab_offsite)
+    assert_no_secret_at_vvv(lab_inventory, secrets, lab_hosts(lab_inventory_data, "demo"), runs)
