@@ -31,6 +31,12 @@ except ImportError as import_error:  # reported by the module with missing_requi
     UNANSWERED_ERRORS = ()
 
 
+# One home for the connection's waiting defaults: the argument spec and the client's config.
+CONNECT_TIMEOUT = 10
+READ_TIMEOUT = 60
+MAX_ATTEMPTS = 6
+
+
 def s3_argument_spec() -> dict:
     return dict(
         endpoint_url=dict(type="str", required=True),
@@ -41,9 +47,9 @@ def s3_argument_spec() -> dict:
         session_token=dict(type="str", no_log=True, fallback=(env_fallback, ["AWS_SESSION_TOKEN"])),
         validate_certs=dict(type="bool", default=True),
         ca_bundle=dict(type="path"),
-        connect_timeout=dict(type="int", default=10),
-        read_timeout=dict(type="int", default=60),
-        max_attempts=dict(type="int", default=6),
+        connect_timeout=dict(type="int", default=CONNECT_TIMEOUT),
+        read_timeout=dict(type="int", default=READ_TIMEOUT),
+        max_attempts=dict(type="int", default=MAX_ATTEMPTS),
     )
 
 
@@ -51,19 +57,20 @@ def client_config(params: dict) -> "Config":
     # Recent botocore adds CRC checksums to every request by default; several
     # S3-compatible stores reject them, so send them only when an operation needs one.
     return Config(
-        retries={"max_attempts": params.get("max_attempts") or 6, "mode": "standard"},
+        retries={"max_attempts": params.get("max_attempts") or MAX_ATTEMPTS, "mode": "standard"},
         s3={"addressing_style": params.get("addressing_style") or "path"},
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
-        connect_timeout=params.get("connect_timeout") or 10,
-        read_timeout=params.get("read_timeout") or 60,
+        connect_timeout=params.get("connect_timeout") or CONNECT_TIMEOUT,
+        read_timeout=params.get("read_timeout") or READ_TIMEOUT,
     )
 
 
 def answer_deadline_seconds(params: dict) -> int:
     """The longest one request may wait for a store that accepts connections and never
     answers: every attempt waits for the connection and then for the answer."""
-    return (params.get("max_attempts") or 6) * ((params.get("connect_timeout") or 10) + (params.get("read_timeout") or 60))
+    config = client_config(params)
+    return config.retries["max_attempts"] * (config.connect_timeout + config.read_timeout)
 
 
 def s3_client(params: dict):
@@ -115,7 +122,7 @@ def store_did_not_answer(error: Exception) -> bool:
 
 def fail_request(module: AnsibleModule, what: str, error: Exception) -> None:
     """Report a failed S3 request with the endpoint and the store's error code; a store
-    that did not answer is reported as unreachable (result key unreachable)."""
+    that did not answer is reported as unreachable (result key unreachable_store)."""
     if store_did_not_answer(error):
         module.fail_json(
             msg="The object store at %s did not answer for %s within %s s (%d attempts, connect_timeout %s s, "
