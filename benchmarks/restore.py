@@ -1,6 +1,9 @@
 """Restore time of the lab's demo cluster with a database of about 1.5 GB, split into base
 backup download, WAL replay and total, next to a plain copy of the same backup's bytes from
-the same store in the same run (the ratio is the figure). Prints figures, asserts nothing.
+the same store in the same run (the ratio is the figure), and the write outage the restore
+causes: a writer on the leader commits a row every 0.2 s throughout, and the outage is the
+longest gap between two acknowledged commits (the cluster stops only for the swap).
+Prints figures, asserts nothing.
 
     python benchmarks/restore.py [--cluster demo] [--scale 100] [--load-seconds 60]
 
@@ -86,10 +89,39 @@ def plain_copy(host: str, settings: dict, backup_id: str) -> tuple[int, int, flo
     return int(objects), int(size), float(seconds)
 
 
+# Commits a row every 0.2 s and records the time of each acknowledged commit, reconnecting
+# through every failure; it runs on the member that leads before and after the restore.
+WRITER = r"""
+while :; do
+  if psql -X -q -h /var/run/postgresql -d postgres -c "INSERT INTO outage_probe VALUES (clock_timestamp())" 2>/dev/null; then
+    date +%s.%N >> /tmp/outage-acks
+  fi
+  sleep 0.2
+done
+"""
+
+
+def start_writer(host: str) -> subprocess.Popen:
+    run("docker", "exec", host, "rm", "-f", "/tmp/outage-acks")
+    return subprocess.Popen(["docker", "exec", "-u", "postgres", host, "bash", "-c", WRITER],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_writer(host: str, writer: subprocess.Popen) -> list[float]:
+    writer.terminate()
+    run("docker", "exec", host, "pkill", "-f", "outage-acks")
+    return [float(line) for line in run("docker", "exec", host, "cat", "/tmp/outage-acks").split()]
+
+
+def longest_gap(acks: list[float]) -> float:
+    return max((later - earlier for earlier, later in zip(acks, acks[1:])), default=float("nan"))
+
+
 def restore_figures(output: str) -> dict:
     text = " ".join(output.split())
-    found = re.search(r"Seconds: base backup download ([0-9.]+), WAL replay and promotion ([0-9.-]+), "
-                      r"until the restored member led ([0-9.]+), total with replicas and the new base backup ([0-9.]+)", text)
+    found = re.search(r"Seconds: base backup download ([0-9.]+), WAL replay and promotion ([0-9.-]+) \(both beside the running "
+                      r"cluster\), cluster stopped until the restored member led ([0-9.]+), total with replicas and the new base "
+                      r"backup ([0-9.]+)", text)
     if not found:
         sys.exit("restore.yml printed no timing line:\n" + output[-3000:])
     return dict(zip(["download", "replay", "led", "total"], map(float, found.groups())))
@@ -105,6 +137,7 @@ def main() -> None:
     cluster = lab.chosen_cluster(arguments, "demo")
     host = lab.leader(cluster)
     print("cluster %s, leader: %s; pgbench scale %d, then %d s of writes after the base backup" % (cluster, host, arguments.scale, arguments.load_seconds))
+    sql(host, "DROP TABLE IF EXISTS outage_probe; CREATE TABLE outage_probe (at timestamptz)")
     sql(host, "DROP DATABASE IF EXISTS bench")
     sql(host, "CREATE DATABASE bench")
     seconds = timed("docker", "exec", "-u", "postgres", host, PGBENCH, "-h", "/var/run/postgresql", "-i", "-q",
@@ -126,17 +159,24 @@ def main() -> None:
     print("plain copy of the backup's %d objects (%.0f MB in the store): %.1f s (%.1f MB/s)"
           % (objects, size / 2**20, copy_seconds, size / 2**20 / copy_seconds))
 
+    writer = start_writer(host)
+    time.sleep(2)
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.environ.get("ANSIBLE_COLLECTIONS_PATH", str(REPO / ".build" / "dev")))
     completed = subprocess.run(
         ["ansible-playbook", "-i", str(Path(os.environ.get("LAB_STATE_DIR", REPO / ".lab")) / "inventory"), "thalassa.dbaas.restore",
          "-e", "restore_cluster=" + cluster, "-e", "restore_target=latest"],
         capture_output=True, text=True, env=env, check=False,
     )
+    time.sleep(2)
+    acks = stop_writer(host, writer)
     if completed.returncode != 0:
         sys.exit("restore.yml failed:\n" + completed.stdout[-4000:])
     figures = restore_figures(completed.stdout)
-    print("restore: base download %(download).1f s, WAL replay and promotion %(replay).1f s, "
-          "restored member leads after %(led).1f s, total with replicas re-cloned and a new base backup %(total).1f s" % figures)
+    print("restore: base download %(download).1f s and WAL replay and promotion %(replay).1f s beside the running cluster, "
+          "cluster stopped until the restored member led %(led).1f s, total with replicas re-cloned and a new base backup %(total).1f s"
+          % figures)
+    print("write outage (longest gap between acknowledged commits, one every 0.2 s): %.1f s over %d commits"
+          % (longest_gap(acks), len(acks)))
     print("ratio base download / plain copy: %.2f" % (figures["download"] / copy_seconds))
     print("ratio time until the restored member leads / plain copy: %.2f" % (figures["led"] / copy_seconds))
 

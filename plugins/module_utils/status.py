@@ -7,6 +7,7 @@ backup and off-site copy summary into the lines under it. Pure logic."""
 from __future__ import annotations
 
 from ansible_collections.thalassa.dbaas.plugins.module_utils.health import archiver_failing
+from ansible_collections.thalassa.dbaas.plugins.module_utils.restore_leftovers import human_bytes
 
 COLUMNS = [
     ("member", "Member"),
@@ -116,3 +117,11 @@ def copy_lines(copy: dict) -> list[str]:
         copy.get("last_success_at"), copy.get("copy_store"), copy.get("copied_objects"), lag.get("newest_in_copy") or "none",
         "lag: none" if not missing else "LAGS: %d backups not copied yet, the oldest ended %s s ago" % (
             len(missing), lag.get("lag_seconds")))]
+
+
+def previous_copy_lines(copies: list[dict]) -> list[str]:
+    """The data directories in-place restores kept (restore_keep_previous), per member; none without any."""
+    if not copies:
+        return []
+    return ["Data directories kept from before restores: %s" % ", ".join(
+        "%s:%s (%s)" % (copy["member"], copy["path"], human_bytes(copy.get("bytes"))) for copy in copies)]

@@ -32,7 +32,8 @@ options:
     description:
       - One cluster as C(status.yml) gathers it - C(reachable), C(members) (rows of
         M(thalassa.dbaas.cluster_status)), C(expected_members) (the inventory's hosts),
-        C(backups) and C(offsite_copy).
+        C(backups), C(offsite_copy) and C(previous_data_dirs) (the data directories in-place
+        restores kept, as M(thalassa.dbaas.restore_leftovers) lists them, with C(member)).
     type: dict
     required: true
   backup_max_age_days:
@@ -83,8 +84,9 @@ line:
   type: str
 lines:
   description:
-    - The status table's lines on backups, WAL archiving, restore drills and the off-site copy,
-      from the summary's C(backups) and C(offsite_copy); empty when neither was read.
+    - The status table's lines on backups, WAL archiving, restore drills, the off-site copy and
+      the data directories restores kept, from the summary's C(backups), C(offsite_copy) and
+      C(previous_data_dirs); empty when none was read.
   returned: always
   type: list
   elements: str
@@ -113,7 +115,8 @@ def main():
     findings = health.cluster_attention(module.params["summary"], datetime.now(timezone.utc), limits)
     worst = findings[0]["level"] if findings else "ok"
     summary = module.params["summary"]
-    lines = status.backup_lines(summary.get("backups") or {}) + status.copy_lines(summary.get("offsite_copy") or {})
+    lines = (status.backup_lines(summary.get("backups") or {}) + status.copy_lines(summary.get("offsite_copy") or {})
+             + status.previous_copy_lines(summary.get("previous_data_dirs") or []))
     module.exit_json(changed=False, attention=findings, worst=worst, line=health.attention_line(findings), lines=lines)
 
 

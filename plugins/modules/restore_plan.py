@@ -111,6 +111,7 @@ plan:
     backup_id: "20261125T170000"
     backup_end_time: "2026-11-25 17:00:09.1+00:00"
     backup_end_lsn: 0/9000100
+    backup_cluster_bytes: 44040192
     timeline: 1
     wal_from: "000000010000000000000009"
     wal_to: "00000001000000000000000F"

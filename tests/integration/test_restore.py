@@ -10,12 +10,14 @@ cluster, so these tests run last (see conftest.py).
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import time
 from datetime import datetime, timedelta
 
 import pytest
 
-from conftest import archive_server, cluster_roles, docker_exec, psql, run_playbook
+from conftest import archive_server, cluster_roles, docker_exec, psql, run_playbook, status_json
 
 SOLO = "thalassa-lab-pg4"
 DEMO = ["thalassa-lab-pg1", "thalassa-lab-pg2", "thalassa-lab-pg3"]
@@ -148,6 +150,106 @@ def test_a_refused_target_changes_nothing(lab_inventory, history):
     assert "Restore refused, nothing changed" in run.output and "after the newest archived WAL" in run.output
     assert psql(SOLO, CHECKSUM) == before
     assert psql(SOLO, "SELECT pg_postmaster_start_time()") == started
+
+
+PREVIOUS_COPIES = "ls -d /var/lib/postgresql/*/*.before-restore-* /var/lib/postgresql/*/*.restoring 2>/dev/null; true"
+# What a restore that changes nothing must leave as it was: the data, the running postmaster,
+# the history (timeline), the archive's server name and Patroni's configuration.
+STATE = ("SELECT pg_postmaster_start_time(), timeline_id, (" + CHECKSUM + ") FROM pg_control_checkpoint()")
+
+
+def solo_state() -> dict:
+    return {"postgres": psql(SOLO, STATE), "server": archive_server(SOLO),
+            "config": docker_exec(SOLO, "sha256sum", "/etc/patroni/config.yml").stdout,
+            "dynamic": patroni_dynamic_config(SOLO), "copies": docker_exec(SOLO, "sh", "-c", PREVIOUS_COPIES).stdout}
+
+
+def patroni_dynamic_config(host: str) -> dict:
+    return json.loads(docker_exec(host, "curl", "-sf", "http://127.0.0.1:8008/config").stdout)
+
+
+@pytest.fixture
+def failing_wal_restore():
+    """Recovery cannot fetch a single WAL file on solo while the test runs."""
+    script = "/usr/local/bin/dbaas-wal-restore"
+    docker_exec(SOLO, "cp", "-p", script, script + ".kept")
+    docker_exec(SOLO, "sh", "-c", f"printf '#!/bin/sh\\necho injected failure >&2\\nexit 1\\n' > {script}")
+    yield
+    docker_exec(SOLO, "mv", script + ".kept", script)
+
+
+def test_a_copy_that_cannot_recover_is_refused_while_the_cluster_runs_on(lab_inventory, history, failing_wal_restore):
+    """Recovery fails beside the cluster: the cluster never stopped, the copy is gone."""
+    before = solo_state()
+    run = run_playbook("restore", lab_inventory, "-e", "restore_cluster=solo", "-e", f"restore_source_server={history['server']}",
+                       "-e", f"restore_target_lsn={history['commits'][3]['lsn']}")
+    text = " ".join(run.output.split())
+    assert run.rc != 0
+    assert "could not be prepared beside the cluster" in text and "The cluster was not touched and keeps running" in text, text[-3000:]
+    assert solo_state() == before
+
+
+def test_a_copy_that_does_not_lead_after_the_swap_is_rolled_back_to_the_old_leader(lab_inventory, history):
+    """The swap fails after the cluster stopped (the restored member may not take longer than
+    0 s to lead): the old data leads again on its own timeline, every record as before."""
+    before = solo_state()
+    run = run_playbook("restore", lab_inventory, "-e", "restore_cluster=solo", "-e", f"restore_source_server={history['server']}",
+                       "-e", f"restore_target_lsn={history['commits'][3]['lsn']}", "-e", "restore_swap_wait_seconds=0")
+    text = " ".join(run.output.split())
+    assert run.rc != 0
+    assert "The restore failed after the cluster stopped" in text and "Everything is back as it was" in text, text[-3000:]
+    assert "did not lead within 0 s" in text
+    after = solo_state()
+    started_before, timeline_before, checksum_before = before.pop("postgres").split("|")
+    started_after, timeline_after, checksum_after = after.pop("postgres").split("|")
+    assert started_after != started_before, "the cluster stopped for the swap"
+    assert (timeline_after, checksum_after) == (timeline_before, checksum_before)
+    assert after == before
+    assert cluster_roles(SOLO) == {SOLO: "leader"}
+
+
+def test_a_restore_while_the_cluster_is_down_keeps_patronis_dynamic_configuration(lab_inventory, history):
+    """With Patroni down nobody answers /config: the restored cluster gets the role's values."""
+    dynamic = patroni_dynamic_config(SOLO)
+    docker_exec(SOLO, "systemctl", "stop", "patroni")
+    run = restore(lab_inventory, "solo", "-e", f"restore_source_server={history['server']}",
+                  "-e", f"restore_target_lsn={history['commits'][3]['lsn']}")
+    assert psql(SOLO, CHECKSUM) == history["commits"][3]["checksum"]
+    assert "cluster stopped until the restored member led" in " ".join(run.output.split())
+    restored = patroni_dynamic_config(SOLO)
+    for key in ("ttl", "loop_wait", "retry_timeout", "maximum_lag_on_failover", "synchronous_mode", "synchronous_mode_strict"):
+        assert restored.get(key) == dynamic.get(key), key
+    for key in ("use_pg_rewind", "use_slots"):
+        assert restored["postgresql"].get(key) == dynamic["postgresql"].get(key), key
+    assert restored["postgresql"]["parameters"]["archive_command"] == "/usr/local/bin/dbaas-wal-archive %p"
+
+
+def test_restores_keep_at_most_restore_keep_previous_data_directories(lab_inventory, history):
+    """After every restore of this module (at least five) one previous data directory stays,
+    and none with restore_keep_previous=0."""
+    copies = docker_exec(SOLO, "sh", "-c", PREVIOUS_COPIES).stdout.split()
+    assert len(copies) == 1 and ".before-restore-" in copies[0], copies
+    kept = status_json(lab_inventory, "solo")["solo"]["previous_data_dirs"]
+    assert [(copy["member"], copy["path"]) for copy in kept] == [(SOLO, copies[0])] and kept[0]["bytes"] > 10 * 2 ** 20, kept
+    table = run_playbook("status", lab_inventory, "--limit", "solo")
+    assert f"Data directories kept from before restores: {SOLO}:{copies[0]} (" in " ".join(table.output.split()), table.output
+    restore(lab_inventory, "solo", "-e", f"restore_source_server={history['server']}",
+            "-e", f"restore_target_lsn={history['commits'][3]['lsn']}", "-e", "restore_keep_previous=0")
+    assert docker_exec(SOLO, "sh", "-c", PREVIOUS_COPIES).stdout.split() == []
+    assert psql(SOLO, CHECKSUM) == history["commits"][3]["checksum"]
+
+
+def test_a_restore_that_would_not_fit_beside_the_data_directory_is_refused(lab_inventory):
+    """The module the restore asks first, on the member itself, for a copy of a petabyte."""
+    data_dir = docker_exec(SOLO, "sed", "-n", "s/^  data_dir: //p", "/etc/patroni/config.yml").stdout.strip().strip('"')
+    assert data_dir.startswith("/var/lib/postgresql/"), data_dir
+    completed = subprocess.run(
+        ["ansible", "-i", str(lab_inventory), SOLO, "-b", "-m", "thalassa.dbaas.restore_leftovers",
+         "-a", json.dumps({"data_dir": data_dir, "copy_bytes": 10 ** 15})],
+        capture_output=True, text=True, check=False, timeout=300, env={**os.environ, "ANSIBLE_NOCOLOR": "1"})
+    assert completed.returncode != 0
+    assert "The restored copy needs about 1000.4 TiB beside the data directory and only" in completed.stdout, completed.stdout
+    assert "Nothing was changed." in completed.stdout
 
 
 def demo_leader() -> str:

@@ -104,3 +104,10 @@ def test_copy_lines_say_the_lag_or_the_failure():
     failed = {"ok": False, "started_at": "2026-11-26 10:05", "last_success_at": None, "error": "AccessDenied"}
     assert status.copy_lines(failed) == ["OFF-SITE COPY FAILS since 2026-11-26 10:05 (last success: never): AccessDenied"]
     assert status.copy_lines({}) == []
+
+
+def test_previous_copy_lines_name_each_kept_data_directory_and_its_size():
+    copies = [{"member": "pg1", "path": "/var/lib/postgresql/15/main.before-restore-20261202T090000", "bytes": 46137344}]
+    assert status.previous_copy_lines(copies) == [
+        "Data directories kept from before restores: pg1:/var/lib/postgresql/15/main.before-restore-20261202T090000 (44.0 MiB)"]
+    assert status.previous_copy_lines([]) == []
