@@ -51,7 +51,10 @@ def test_the_survey_asks_exactly_the_playbooks_documented_inputs(template):
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=[template["name"] for template in TEMPLATES])
 def test_every_input_is_used_by_the_playbook_beyond_its_header(template):
+    """In the playbook's plays, or in the collection's roles they include."""
     body = "\n".join((ROOT / template["playbook"]).read_text().splitlines()[len(header(template["playbook"])) + 1:])
+    for role in sorted(set(re.findall(r"name: thalassa\.dbaas\.([a-z_]+)", body))):
+        body += "".join(path.read_text() for path in sorted((ROOT / "roles" / role).glob("tasks/*.yml")))
     for name in documented_inputs(template["playbook"]):
         assert re.search(rf"\b{name}\b", body), f"{template['playbook']} documents {name} but never uses it"
 
