@@ -223,8 +223,13 @@ def untouched(request, lab_inventory_data):
 
 
 def docker_exec(host: str, *command: str, user: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    """Runs a command on a lab host; with check, a failure says what the command printed."""
     prefix = ["docker", "exec"] + (["-u", user] if user else []) + [host]
-    return subprocess.run(prefix + list(command), capture_output=True, text=True, check=check, timeout=600)
+    completed = subprocess.run(prefix + list(command), capture_output=True, text=True, check=False, timeout=600)
+    if check and completed.returncode != 0:
+        printed = (completed.stderr or completed.stdout).strip()[-1500:]
+        raise AssertionError("on %s, %s exited %d: %s" % (host, " ".join(command)[:300], completed.returncode, printed))
+    return completed
 
 
 def psql(host: str, sql: str) -> str:

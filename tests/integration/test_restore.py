@@ -9,6 +9,7 @@ cluster, so these tests run last (see conftest.py).
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import subprocess
@@ -20,6 +21,7 @@ import pytest
 from conftest import archive_server, cluster_roles, docker_exec, psql, run_playbook, status_json
 
 SOLO = "thalassa-lab-pg4"
+LAB_STORE = "thalassa-lab-s3"
 DEMO = ["thalassa-lab-pg1", "thalassa-lab-pg2", "thalassa-lab-pg3"]
 CHECKSUM = "SELECT coalesce(md5(string_agg(id || ':' || note, ',' ORDER BY id)), 'empty') FROM restore_probe"
 
@@ -250,6 +252,33 @@ def test_a_restore_that_would_not_fit_beside_the_data_directory_is_refused(lab_i
     assert completed.returncode != 0
     assert "The restored copy needs about 1000.4 TiB beside the data directory and only" in completed.stdout, completed.stdout
     assert "Nothing was changed." in completed.stdout
+
+
+@pytest.mark.whole_lab
+def test_a_store_that_stops_answering_while_the_copy_is_made_leaves_the_cluster_running(lab_inventory):
+    """The lab's store freezes (docker pause: connections accepted, nothing answered) once the
+    copy's directory appears, during its download or its recovery to latest: the copy fails,
+    and the cluster never stopped. whole_lab: every cluster's store freezes with it."""
+    before = solo_state()
+    data_dir = docker_exec(SOLO, "sed", "-n", "s/^  data_dir: //p", "/etc/patroni/config.yml").stdout.strip().strip('"')
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        running = pool.submit(run_playbook, "restore", lab_inventory, "-e", "restore_cluster=solo", "-e", "restore_target=latest")
+        paused = False
+        try:
+            while not running.done() and not paused:
+                if docker_exec(SOLO, "test", "-d", data_dir + ".restoring", check=False).returncode == 0:
+                    subprocess.run(["docker", "pause", LAB_STORE], check=True)
+                    paused = True
+                time.sleep(0.2)
+            run = running.result()
+        finally:
+            if paused:
+                subprocess.run(["docker", "unpause", LAB_STORE], check=True)
+    assert paused, "the copy's directory never appeared: " + run.output[-3000:]
+    text = " ".join(run.output.split())
+    assert run.rc != 0
+    assert "could not be prepared beside the cluster" in text and "The cluster was not touched and keeps running" in text, text[-3000:]
+    assert solo_state() == before
 
 
 def demo_leader() -> str:
