@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 
 PREVIOUS_SUFFIX = ".before-restore-"
-SCRATCH_SUFFIX = ".restoring"
 _STAMP = re.compile(r"^\d{8}T\d{6}$")
 # Beside the base backup, recovery holds WAL in pg_wal (up to max_wal_size between
 # restartpoints) and writes a little more; a tenth of the data on top covers the rest.
