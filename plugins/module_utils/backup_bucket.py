@@ -178,8 +178,23 @@ def put_tags(client, name: str, tags: dict) -> None:
     client.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_set(tags)})
 
 
+class BucketNotEmptied(Exception):
+    """The store refused to delete some versions; `deleted` says how many went before."""
+
+    def __init__(self, name: str, deleted: int, errors: list[dict]) -> None:
+        first = errors[0]
+        super().__init__(
+            "could not empty bucket %s: the store refused to delete %d object versions, the first %s (version %s): %s %s. "
+            "%d versions were deleted before that and the bucket still exists; lift what protects the rest "
+            "(object lock, legal hold, a policy that denies deletes) and run again." % (
+                name, len(errors), first.get("Key"), first.get("VersionId"), first.get("Code", ""),
+                first.get("Message", ""), deleted))
+        self.deleted = deleted
+
+
 def empty_bucket(client, name: str) -> int:
-    """Delete every object version and delete marker; returns how many were deleted."""
+    """Delete every object version and delete marker; returns how many were deleted.
+    Raises BucketNotEmptied when the store refuses any of them."""
     deleted = 0
     for page in client.get_paginator("list_object_versions").paginate(Bucket=name):
         keys = [
@@ -189,10 +204,10 @@ def empty_bucket(client, name: str) -> int:
         for start in range(0, len(keys), 1000):
             batch = keys[start:start + 1000]
             answer = client.delete_objects(Bucket=name, Delete={"Objects": batch, "Quiet": True})
-            if answer.get("Errors"):
-                first = answer["Errors"][0]
-                raise RuntimeError("could not delete %s (version %s): %s" % (first["Key"], first.get("VersionId"), first.get("Message")))
-            deleted += len(batch)
+            errors = answer.get("Errors") or []
+            deleted += len(batch) - len(errors)
+            if errors:
+                raise BucketNotEmptied(name, deleted, errors)
     return deleted
 
 

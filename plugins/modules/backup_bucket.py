@@ -194,7 +194,10 @@ def ensure_absent(client, module):
         )
     deleted = 0
     if not module.check_mode:
-        deleted = bucket_utils.empty_bucket(client, name)
+        try:
+            deleted = bucket_utils.empty_bucket(client, name)
+        except bucket_utils.BucketNotEmptied as error:
+            module.fail_json(msg=str(error), bucket=found, deleted_versions=error.deleted, changed=error.deleted > 0)
         client.delete_bucket(Bucket=name)
     module.exit_json(
         changed=True, actions=["emptied bucket", "deleted bucket"], bucket=found, deleted_versions=deleted,

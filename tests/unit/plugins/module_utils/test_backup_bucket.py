@@ -5,9 +5,11 @@ import pytest
 
 from ansible_collections.thalassa.dbaas.plugins.module_utils.backup_bucket import (
     CLUSTER_TAG,
+    BucketNotEmptied,
     MANAGED_BY_TAG,
     bucket_name_problem,
     desired_tags,
+    empty_bucket,
     encryption_matches,
     encryption_rule,
     merged_tags,
@@ -69,3 +71,33 @@ def test_newest_backup_is_the_latest_backup_id_of_barman_backup_info_keys():
     assert newest_backup(keys) == {"backup_id": "20261125T020000", "server_path": "demo/demo"}
     assert newest_backup(keys[3:]) is None
     assert newest_backup([]) is None
+
+
+class _RefusingStore:
+    """Two pages of versions; the store refuses to delete one version of the second page."""
+
+    def __init__(self):
+        self.deleted = []
+
+    def get_paginator(self, _operation):
+        pages = [{"Versions": [{"Key": "a", "VersionId": "1"}]},
+                 {"Versions": [{"Key": "b", "VersionId": "2"}], "DeleteMarkers": [{"Key": "c", "VersionId": "3"}]}]
+        return type("Paginator", (), {"paginate": lambda _self, **_kwargs: iter(pages)})()
+
+    def delete_objects(self, Bucket, Delete):  # pylint: disable=invalid-name
+        refused = [{"Key": item["Key"], "VersionId": item["VersionId"], "Code": "AccessDenied", "Message": "Object is WORM protected"}
+                   for item in Delete["Objects"] if item["Key"] == "b"]
+        self.deleted += [item["Key"] for item in Delete["Objects"] if item["Key"] != "b"]
+        assert Bucket == "demo-backups"
+        return {"Errors": refused} if refused else {}
+
+
+def test_a_version_the_store_will_not_delete_stops_the_emptying_with_what_to_do():
+    store = _RefusingStore()
+    with pytest.raises(BucketNotEmptied) as raised:
+        empty_bucket(store, "demo-backups")
+    assert raised.value.deleted == 2 and store.deleted == ["a", "c"]
+    message = str(raised.value)
+    assert "b (version 2): AccessDenied Object is WORM protected" in message
+    assert "2 versions were deleted before that and the bucket still exists" in message
+    assert "object lock" in message
