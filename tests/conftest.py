@@ -21,7 +21,7 @@ def _collection_root() -> Path:
         link.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.symlink(REPO_ROOT, link)
-        except FileExistsError:  # another pytest-xdist worker made it meanwhile
+        except FileExistsError:  # another lane's pytest process made it meanwhile
             pass
     return root
 

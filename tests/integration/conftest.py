@@ -21,11 +21,13 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 LAB_INVENTORY = Path(os.environ.get("LAB_STATE_DIR", REPO_ROOT / ".lab")) / "inventory"
 
 
-# Lanes: the integration tests run in two lanes side by side (pytest-xdist, --dist
-# loadgroup), one per lab cluster, each lane the only one that touches its cluster; then,
-# alone, the tests that need the whole lab (both clusters steady, a shared store paused, or
-# no host of either cluster changing). Every test names its lane, the module's marker
-# unless the test's own says otherwise.
+# Lanes: the integration tests run in two lanes side by side, one pytest process per lab
+# cluster (scripts/test: --lanes demo beside --lanes solo), each lane the only one that
+# touches its cluster; then, alone, the tests that need the whole lab (both clusters steady,
+# a shared store paused, or no host of either cluster changing). Every test names its lane,
+# the module's marker unless the test's own says otherwise. (Not pytest-xdist: with
+# --dist loadgroup, this venv's xdist 3.8 ran tests of one xdist_group on two workers at
+# once, so a lane's tests raced each other on its cluster.)
 LANES = ("lane_demo", "lane_solo", "whole_lab")
 
 
@@ -50,7 +52,6 @@ def lane_of(item) -> str:
     raise pytest.UsageError("%s names no lane: mark it (or its module) with one of %s" % (item.nodeid, ", ".join(LANES)))
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group markers
 def pytest_collection_modifyitems(config, items):
     """Only the lanes asked for (--lanes); tests that rebuild clusters (restores) run last in
     their lane, so no other test sees their aftermath; bulk loads after them, so no restore
@@ -64,7 +65,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         lane = lane_of(item)
         (selected if not wanted or lane in wanted else deselected).append(item)
-        item.add_marker(pytest.mark.xdist_group(lane))
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected
