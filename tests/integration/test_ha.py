@@ -260,9 +260,10 @@ def test_a_dead_leader_host_is_replaced_in_another_az_and_rejoins_by_itself_whil
     # The host must not carry etcd's leader too (its death would cost an etcd election, and
     # the new etcd leader would renew the dead leader's lock): put etcd's leader there, and
     # the role's dbaas-etcd-leader-away moves it to another host.
+    # etcdctl move-leader exits 0 only once the transfer is done; no check of etcd_leader here,
+    # since dbaas-etcd-leader-away may already have moved it on (what is waited for next).
     if etcd_leader(old) != old:
         move_etcd_leader(old, old)
-    assert etcd_leader(old) == old
     away = wait_until("etcd's leader moved off the Patroni leader's host", lambda: etcd_leader(old) != old, 30)
     print(f"\netcd's leader moved off {old} {away:.1f} s after it was put there")
     killed_at = time.monotonic()
