@@ -156,8 +156,12 @@ def test_a_fresh_archiver_serves_an_absolute_path_asked_from_another_directory()
     closed = close_segment()
     wait_until_archived(closed)
     path = f"{psql(HOST, 'SHOW data_directory')}/pg_wal/{closed}"
+    # A fresh archiver that never saw the file: removed while no archiver runs, since the one
+    # running may still write its marker (one fresh-clone run found it written again 0.1 s
+    # after the removal, and the fresh archiver rightly answered from it).
+    docker_exec(HOST, "systemctl", "stop", "dbaas-wal-archiver")
     docker_exec(HOST, "rm", f"{SPOOL}/{closed}.ok")  # as if it had not been archived yet
-    docker_exec(HOST, "systemctl", "restart", "dbaas-wal-archiver")
+    docker_exec(HOST, "systemctl", "start", "dbaas-wal-archiver")
     deadline = time.monotonic() + 30
     while docker_exec(HOST, "test", "-f", f"{SPOOL}/heartbeat", check=False).returncode != 0:
         assert time.monotonic() < deadline, "the restarted archiver wrote no heartbeat"
