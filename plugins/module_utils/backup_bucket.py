@@ -183,12 +183,13 @@ class BucketNotEmptied(Exception):
 
     def __init__(self, name: str, deleted: int, errors: list[dict]) -> None:
         first = errors[0]
+        version = " (version %s)" % first["VersionId"] if first.get("VersionId") else ""
+        reason = ("%s %s" % (first.get("Code", ""), first.get("Message", ""))).strip().rstrip(".")
         super().__init__(
-            "could not empty bucket %s: the store refused to delete %d object versions, the first %s (version %s): %s %s. "
+            "could not empty bucket %s: the store refused to delete %d object versions, the first %s%s: %s. "
             "%d versions were deleted before that and the bucket still exists; lift what protects the rest "
             "(object lock, legal hold, a policy that denies deletes) and run again." % (
-                name, len(errors), first.get("Key"), first.get("VersionId"), first.get("Code", ""),
-                first.get("Message", ""), deleted))
+                name, len(errors), first.get("Key"), version, reason, deleted))
         self.deleted = deleted
 
 

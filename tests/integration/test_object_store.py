@@ -232,6 +232,33 @@ def test_deprovision_needs_the_bucket_name_then_deletes_every_version(s3, bucket
     assert all(counters["changed"] == 0 for counters in again.recap().values())
 
 
+def test_a_version_under_legal_hold_stops_the_deprovision_with_what_to_lift(s3, endpoint, credentials, bucket_name):
+    """The store refuses to delete one version: the module fails with the key and what to do
+    (no traceback), and the bucket and the held version are still there."""
+    s3.create_bucket(Bucket=bucket_name, ObjectLockEnabledForBucket=True)
+    held = s3.put_object(Bucket=bucket_name, Key="demo/demo/base/20261125T020000/backup.info", Body=b"held")["VersionId"]
+    s3.put_object_legal_hold(Bucket=bucket_name, Key="demo/demo/base/20261125T020000/backup.info",
+                             VersionId=held, LegalHold={"Status": "ON"})
+    s3.put_object(Bucket=bucket_name, Key="demo/demo/wals/0000000100000000/000000010000000000000001", Body=b"x")
+    try:
+        result = run_module("backup_bucket", {"name": bucket_name, "state": "absent", "confirm_deprovision": bucket_name,
+                                              "endpoint_url": endpoint, **credentials})
+        assert result.get("failed") is True, result
+        assert "Traceback" not in json.dumps(result)
+        assert f"could not empty bucket {bucket_name}" in result["msg"]
+        assert "demo/demo/base/20261125T020000/backup.info" in result["msg"]
+        assert "the bucket still exists" in result["msg"] and "legal hold" in result["msg"]
+        assert bucket_name in [bucket["Name"] for bucket in s3.list_buckets()["Buckets"]]
+        left = [version["VersionId"] for version in s3.list_object_versions(Bucket=bucket_name).get("Versions", [])]
+        assert held in left
+    finally:
+        s3.put_object_legal_hold(Bucket=bucket_name, Key="demo/demo/base/20261125T020000/backup.info",
+                                 VersionId=held, LegalHold={"Status": "OFF"})
+        for version in s3.list_object_versions(Bucket=bucket_name).get("Versions", []):
+            s3.delete_object(Bucket=bucket_name, Key=version["Key"], VersionId=version["VersionId"])
+        s3.delete_bucket(Bucket=bucket_name)
+
+
 @pytest.mark.lane_solo
 def test_deprovisioning_a_cluster_bucket_detaches_its_backups_and_site_attaches_a_new_one(s3, lab_secrets):
     solo = "thalassa-lab-pg4"
