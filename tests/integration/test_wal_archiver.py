@@ -175,3 +175,30 @@ def test_a_fresh_archiver_serves_an_absolute_path_asked_from_another_directory()
     while counts()["uploaded"] < 1 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert counts()["uploaded"] == 1  # the archiver uploaded it, not barman-cloud-wal-archive
+
+
+def test_a_request_answered_by_an_upload_ahead_is_taken_back():
+    """The archiver's upload ahead can end between archive_command's first look (no marker
+    yet) and its request: the archiver then removed a request not yet written. Played here
+    by a stand-in archiver that answers the request only after it is written, as in that
+    race; archive_command must take its request back, or it stays until the segment is
+    recycled and reads as a file still waiting."""
+    closed = close_segment()
+    wait_until_archived(closed)
+    identity = docker_exec(HOST, "cat", f"{SPOOL}/{closed}.ok").stdout.strip()
+    name = "00000077000000000000002A"  # no such segment: only the markers are played with
+    stand_in = (f"cd {SPOOL} && while [ ! -f {name}.want ]; do sleep 0.01; done && printf '%s\\n' \"$IDENTITY\" > {name}.ok")
+    docker_exec(HOST, "systemctl", "stop", "dbaas-wal-archiver")
+    try:
+        docker_exec(HOST, "touch", f"{SPOOL}/heartbeat", user="postgres")  # "alive" for the next 10 s
+        answering = subprocess.Popen(["docker", "exec", "-u", "postgres", "-e", f"IDENTITY={identity}", HOST,
+                                      "bash", "-c", stand_in], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        asked = docker_exec(HOST, "bash", "-c", f"cd / && exec dbaas-wal-archive /nowhere/pg_wal/{name}",
+                            user="postgres", check=False)
+        assert answering.wait(timeout=30) == 0, answering.stdout.read()
+        assert asked.returncode == 0, asked.stderr
+        left = docker_exec(HOST, "bash", "-c", f"ls {SPOOL} | grep -c '^{name}.want' || true").stdout.strip()
+        assert left == "0", f"{name}.want left in the spool"
+    finally:
+        docker_exec(HOST, "rm", "-f", f"{SPOOL}/{name}.ok", f"{SPOOL}/{name}.want")
+        docker_exec(HOST, "systemctl", "start", "dbaas-wal-archiver")
