@@ -23,8 +23,9 @@ LAB_INVENTORY = Path(os.environ.get("LAB_STATE_DIR", REPO_ROOT / ".lab")) / "inv
 
 # Lanes: the integration tests run in two lanes side by side, one pytest process per lab
 # cluster (scripts/test: --lanes demo beside --lanes solo), each lane the only one that
-# touches its cluster; then, alone, the tests that need the whole lab (both clusters steady,
-# a shared store paused, or no host of either cluster changing). Every test names its lane,
+# touches its cluster; then the tests that need the whole lab (both clusters steady, a shared
+# store paused, or no host of either cluster changing), beside only the role scenarios,
+# which have containers and a store of their own. Every test names its lane,
 # the module's marker unless the test's own says otherwise. (Not pytest-xdist: with
 # --dist loadgroup, this venv's xdist 3.8 ran tests of one xdist_group on two workers at
 # once, so a lane's tests raced each other on its cluster.)
@@ -36,7 +37,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "bulk_load: writes hundreds of MB of WAL; runs last, so restores need not replay it")
     config.addinivalue_line("markers", "lane_demo: touches only the demo cluster (and stores or buckets of its own)")
     config.addinivalue_line("markers", "lane_solo: touches only the solo cluster and the drill host (and stores or buckets of its own)")
-    config.addinivalue_line("markers", "whole_lab: needs both clusters steady or pauses a shared store; runs alone, after the lanes")
+    config.addinivalue_line("markers", "whole_lab: needs both clusters steady or pauses a shared store; runs after the lanes, beside only the role scenarios")
 
 
 def pytest_addoption(parser):

@@ -41,26 +41,49 @@ def middle(earlier: str, later: str) -> str:
     return (first + (second - first) / 2).isoformat()
 
 
-@pytest.fixture(scope="module")
-def history(lab_inventory) -> dict:
-    """Six commits on solo with a restore point after the third and a base backup after the fourth."""
-    psql(SOLO, "DROP TABLE IF EXISTS restore_probe; CREATE TABLE restore_probe (id int PRIMARY KEY, note text)")
+def write_history(lab_inventory, cluster: str, host: str) -> dict:
+    """Six commits on the cluster's leader, with a restore point after the third and a base
+    backup after the fourth."""
+    psql(host, "DROP TABLE IF EXISTS restore_probe; CREATE TABLE restore_probe (id int PRIMARY KEY, note text)")
     time.sleep(1.1)
     commits, backup_id, point = [], None, f"probe-{int(time.time())}"
     for number in range(6):
-        commits.append(commit(SOLO, [number * 10 + 1, number * 10 + 2]))
+        commits.append(commit(host, [number * 10 + 1, number * 10 + 2]))
         time.sleep(1.1)  # whole seconds between commits: time targets fall clearly between them
         if number == 2:
-            run = run_playbook("restore_point", lab_inventory, "-e", "restore_point_cluster=solo",
+            run = run_playbook("restore_point", lab_inventory, "-e", f"restore_point_cluster={cluster}",
                                "-e", f"restore_point_name={point}")
             assert run.rc == 0, run.output
         if number == 3:
-            docker_exec(SOLO, "/usr/local/bin/dbaas-backup", "mid-history", user="postgres")
-            listing = json.loads(docker_exec(SOLO, "/usr/local/bin/dbaas-backup-list", user="postgres").stdout)
+            docker_exec(host, "/usr/local/bin/dbaas-backup", "mid-history", user="postgres")
+            listing = json.loads(docker_exec(host, "/usr/local/bin/dbaas-backup-list", user="postgres").stdout)
             backup_id = max(item["backup_id"] for item in listing["backups_list"] if item["status"] == "DONE")
             time.sleep(1.1)
-    server = archive_server(SOLO)
-    return {"commits": commits, "backup_id": backup_id, "restore_point": point, "server": server}
+    return {"commits": commits, "backup_id": backup_id, "restore_point": point, "server": archive_server(host)}
+
+
+# The history's restores are shared between the lanes: those of single-member concerns (XID
+# knowledge, refusals, rollbacks) on solo, the others on the 3-member demo, whose replicas
+# each restore rebuilds as well.
+@pytest.fixture(scope="module")
+def history(lab_inventory) -> dict:
+    return write_history(lab_inventory, "solo", SOLO)
+
+
+@pytest.fixture(scope="module")
+def demo_history(lab_inventory) -> dict:
+    return write_history(lab_inventory, "demo", demo_leader())
+
+
+def demo_leader() -> str:
+    return next(name for name, role in cluster_roles(DEMO[0]).items() if role == "leader")
+
+
+def assert_every_demo_member_holds(checksum: str) -> None:
+    roles = cluster_roles(DEMO[0])
+    assert sorted(roles.values()).count("leader") == 1 and len(roles) == 3, roles
+    for member in DEMO:
+        assert psql(member, CHECKSUM) == checksum, member
 
 
 def restore(lab_inventory, cluster: str, *target: str):
@@ -103,23 +126,27 @@ def test_restore_to_a_time_between_commits_before_the_newer_backup(lab_inventory
     assert "Point reached" in run.output
 
 
-def test_restore_to_a_time_after_the_newer_backup_starts_from_it(lab_inventory, history):
-    commits = history["commits"]
+@pytest.mark.lane_demo
+def test_restore_to_a_time_after_the_newer_backup_starts_from_it(lab_inventory, demo_history):
+    commits = demo_history["commits"]
     target = middle(commits[4]["time"], commits[5]["time"])
-    run = restore(lab_inventory, "solo", "-e", f"restore_source_server={history['server']}", "-e", f"restore_target_time={target}")
-    assert psql(SOLO, CHECKSUM) == commits[4]["checksum"]
-    assert plan_backup(run) == history["backup_id"]
+    run = restore(lab_inventory, "demo", "-e", f"restore_source_server={demo_history['server']}", "-e", f"restore_target_time={target}")
+    assert_every_demo_member_holds(commits[4]["checksum"])
+    assert plan_backup(run) == demo_history["backup_id"]
 
 
-def test_restore_to_an_lsn(lab_inventory, history):
-    commits = history["commits"]
-    restore(lab_inventory, "solo", "-e", f"restore_source_server={history['server']}", "-e", f"restore_target_lsn={commits[3]['lsn']}")
-    assert psql(SOLO, CHECKSUM) == commits[3]["checksum"]
+@pytest.mark.lane_demo
+def test_restore_to_an_lsn(lab_inventory, demo_history):
+    commits = demo_history["commits"]
+    restore(lab_inventory, "demo", "-e", f"restore_source_server={demo_history['server']}", "-e", f"restore_target_lsn={commits[3]['lsn']}")
+    assert_every_demo_member_holds(commits[3]["checksum"])
 
 
-def test_restore_to_a_named_restore_point(lab_inventory, history):
-    restore(lab_inventory, "solo", "-e", f"restore_source_server={history['server']}", "-e", f"restore_target_name={history['restore_point']}")
-    assert psql(SOLO, CHECKSUM) == history["commits"][2]["checksum"]
+@pytest.mark.lane_demo
+def test_restore_to_a_named_restore_point(lab_inventory, demo_history):
+    restore(lab_inventory, "demo", "-e", f"restore_source_server={demo_history['server']}",
+            "-e", f"restore_target_name={demo_history['restore_point']}")
+    assert_every_demo_member_holds(demo_history["commits"][2]["checksum"])
 
 
 def aborted_xid() -> str:
@@ -227,7 +254,7 @@ def test_a_restore_while_the_cluster_is_down_keeps_patronis_dynamic_configuratio
 
 
 def test_restores_keep_at_most_restore_keep_previous_data_directories(lab_inventory, history):
-    """After every restore of this module (at least five) one previous data directory stays,
+    """After every restore of solo in this module (at least four) one previous data directory stays,
     and none with restore_keep_previous=0."""
     copies = docker_exec(SOLO, "sh", "-c", PREVIOUS_COPIES).stdout.split()
     assert len(copies) == 1 and ".before-restore-" in copies[0], copies
@@ -279,10 +306,6 @@ def test_a_store_that_stops_answering_while_the_copy_is_made_leaves_the_cluster_
     assert run.rc != 0
     assert "could not be prepared beside the cluster" in text and "The cluster was not touched and keeps running" in text, text[-3000:]
     assert solo_state() == before
-
-
-def demo_leader() -> str:
-    return next(name for name, role in cluster_roles(DEMO[0]).items() if role == "leader")
 
 
 def system_identifier(host: str) -> str:
