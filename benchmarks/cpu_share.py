@@ -4,8 +4,9 @@
     python benchmarks/cpu_share.py --seconds 300        (whatever runs meanwhile)
 
 The suite is CPU-bound on a small machine, so its time is cut by cutting CPU work, and this
-says whose work it is. A container's figure is its cgroup's (cpuacct), so it holds everything
-run inside it, `docker exec` included; "docker daemons" is dockerd, containerd and the shims
+says whose work it is. Runs on the lab that is up (scripts/demo's or scripts/test's): a
+container's figure is its cgroup's (cpuacct), so it holds everything run inside it,
+`docker exec` included; "docker daemons" is dockerd, containerd and the shims
 (each `docker exec` costs there too); "controller and the rest" is the machine's busy time
 less both, which on a test run is mostly ansible-playbook, pytest and the docker CLI.
 Linux only (cgroup v1 cpuacct or cgroup v2 cpu.stat).
@@ -90,7 +91,7 @@ def report(before, after, wall):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, help="measure for this long instead of running a command")
     parser.add_argument("command", nargs="*")
     args = parser.parse_args()
