@@ -34,11 +34,16 @@ options:
     description: Session token; defaults to the E(AWS_SESSION_TOKEN) environment variable.
     type: str
   validate_certs:
-    description: Verify the endpoint's TLS certificate.
+    description:
+      - Verify the endpoint's TLS certificate. With V(false) on an C(https://) endpoint
+        the module warns that nothing is verified.
     type: bool
     default: true
   ca_bundle:
-    description: CA bundle to verify the endpoint with.
+    description:
+      - CA bundle (PEM) to verify the endpoint with, on the host the module runs on. A
+        path that is not a file is refused before any request; a certificate it does not
+        verify fails the module with a message naming this option's playbook variable.
     type: path
   connect_timeout:
     description: Seconds to wait for a connection to the endpoint, per attempt.

@@ -11,6 +11,8 @@ options or from the usual AWS environment variables.
 
 from __future__ import annotations
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 try:
@@ -19,6 +21,7 @@ try:
     # re-exported: modules catch these through this module
     from botocore.exceptions import BotoCoreError, ClientError  # pylint: disable=unused-import
     from botocore.exceptions import ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+    from botocore.exceptions import SSLError
 
     UNANSWERED_ERRORS = (ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError)
 
@@ -29,6 +32,7 @@ except ImportError as import_error:  # reported by the module with missing_requi
     BOTO3_IMPORT_ERROR = import_error
     BotoCoreError = ClientError = Exception
     UNANSWERED_ERRORS = ()
+    SSLError = ()
 
 
 # One home for the connection's waiting defaults: the argument spec and the client's config.
@@ -102,13 +106,40 @@ def is_error_code(error: Exception, *codes: str) -> bool:
 
 
 def s3_module(argument_spec: dict) -> AnsibleModule:
-    """An AnsibleModule with the shared connection options, failing early without boto3."""
+    """An AnsibleModule with the shared connection options, failing early without boto3 or
+    with a CA bundle that is not there."""
     spec = s3_argument_spec()
     spec.update(argument_spec)
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     if not HAS_BOTO3:
         module.fail_json(msg=missing_required_lib("boto3"), exception=str(BOTO3_IMPORT_ERROR))
+    refusal = tls_settings_refusal(module.params, os.path.isfile)
+    if refusal:
+        module.fail_json(msg=refusal)
+    warning = tls_settings_warning(module.params)
+    if warning:
+        module.warn(warning)  # the controller shows one warning once per run
     return module
+
+
+CA_HINT = ("backup_object_store_ca_bundle (the module's ca_bundle) to a PEM file on the controller that holds the CA "
+           "which signed the store's certificate")
+
+
+def tls_settings_refusal(params: dict, is_file) -> str:
+    """Why these TLS settings cannot work, before any request; '' when they can."""
+    ca_bundle = params.get("ca_bundle")
+    if ca_bundle and not is_file(ca_bundle):
+        return ("The CA bundle %s for the object store at %s is not a file where this module runs. Set %s. "
+                "Nothing was changed." % (ca_bundle, params.get("endpoint_url"), CA_HINT))
+    return ""
+
+
+def tls_settings_warning(params: dict) -> str:
+    if params.get("validate_certs", True) or not str(params.get("endpoint_url", "")).lower().startswith("https://"):
+        return ""
+    return ("The certificate of the object store at %s is not verified (validate_certs false): whoever sits between "
+            "this host and the store can read and change backups. Set %s instead." % (params["endpoint_url"], CA_HINT))
 
 
 CREDENTIAL_ERRORS = ("SignatureDoesNotMatch", "InvalidAccessKeyId", "InvalidClientTokenId", "AccessDenied", "403")
@@ -130,6 +161,13 @@ def fail_request(module: AnsibleModule, what: str, error: Exception) -> None:
                     module.params["endpoint_url"], what, answer_deadline_seconds(module.params), module.params["max_attempts"],
                     module.params["connect_timeout"], module.params["read_timeout"], error),
             error_code="", unreachable_store=True,
+        )
+    if SSLError and isinstance(error, SSLError):
+        module.fail_json(
+            msg="The object store at %s presented a certificate that could not be verified for %s: %s. Set %s; "
+                "with validate_certs false nothing is verified (not for production)." % (
+                    module.params["endpoint_url"], what, error, CA_HINT),
+            error_code="", unreachable_store=False,
         )
     hint = ""
     if is_error_code(error, *CREDENTIAL_ERRORS):
