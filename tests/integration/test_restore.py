@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import os
+import re
 import subprocess
 import time
 from datetime import datetime, timedelta
@@ -72,7 +73,17 @@ def history(lab_inventory) -> dict:
 
 @pytest.fixture(scope="module")
 def demo_history(lab_inventory) -> dict:
-    return write_history(lab_inventory, "demo", demo_leader())
+    """On a leader that was a standby before a switchover, as after any failover: Patroni
+    wrote recovery settings into its postgresql.conf, which its backups carry."""
+    old = demo_leader()
+    switched = run_playbook("switchover", lab_inventory, "-e", "switchover_cluster=demo")
+    assert switched.rc == 0, switched.output
+    leader = demo_leader()
+    assert leader != old
+    conf = docker_exec(leader, "sh", "-c", "cat /var/lib/postgresql/*/demo/postgresql.conf").stdout
+    assert re.search(r"^recovery_target_\w+ = ''", conf, re.M), "the promoted leader's postgresql.conf names no recovery target" \
+        " any more: this history no longer proves that a restore with a target ignores the backed-up ones"
+    return write_history(lab_inventory, "demo", leader)
 
 
 def demo_leader() -> str:
