@@ -162,7 +162,7 @@ def fail_request(module: AnsibleModule, what: str, error: Exception) -> None:
                     module.params["connect_timeout"], module.params["read_timeout"], error),
             error_code="", unreachable_store=True,
         )
-    if SSLError and isinstance(error, SSLError):
+    if isinstance(error, SSLError):  # never without botocore: isinstance(x, ()) is False
         module.fail_json(
             msg="The object store at %s presented a certificate that could not be verified for %s: %s. Set %s; "
                 "with validate_certs false nothing is verified (not for production)." % (

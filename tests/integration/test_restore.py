@@ -364,7 +364,4 @@ def test_restore_of_a_three_az_cluster_across_a_switchover_rebuilds_its_replicas
     backup_timeline = int(text.split("WAL to replay: ", 1)[1][:8], 16)
     assert backup_timeline < timeline, "the chosen backup must predate the switchover for this test to mean anything"
     assert "now archives under server demo-" in run.output
-    roles = cluster_roles(DEMO[0])
-    assert sorted(roles.values()).count("leader") == 1 and len(roles) == 3
-    for member in DEMO:
-        assert psql(member, CHECKSUM) == last["checksum"], member
+    assert_every_demo_member_holds(last["checksum"])
