@@ -1,6 +1,8 @@
 """What a test run spent its time on: each stage's wall time (scripts/test writes one
 "name<TAB>seconds<TAB>outcome" line a stage into STAGES) and the slowest tests of every
-pytest run that wrote a JUnit XML file into the same directory.
+pytest run that wrote a JUnit XML file into the same directory, and what the integration
+tests' ansible runs cost the controller (tests/integration/conftest.py writes
+"test<TAB>run<TAB>wall<TAB>cpu" lines into ansible-runs-*.tsv).
 
     python scripts/report.py .build/report [--slowest 15]
 """
@@ -35,6 +37,26 @@ def test_times(directory: Path) -> list[tuple[float, str, str]]:
     return sorted(cases, reverse=True)
 
 
+def ansible_runs(directory: Path) -> list[tuple[str, str, float, float]]:
+    runs = []
+    for path in sorted(directory.glob("ansible-runs-*.tsv")):
+        for line in path.read_text().splitlines():
+            test, name, wall, cpu = line.split("\t")
+            runs.append((test, name, float(wall), float(cpu)))
+    return runs
+
+
+def by_run_name(runs: list[tuple[str, str, float, float]]) -> list[tuple[float, float, int, str]]:
+    """(CPU seconds, wall seconds, count, run name), the costliest first."""
+    totals: dict[str, list] = {}
+    for _test, name, wall, cpu in runs:
+        total = totals.setdefault(name, [0.0, 0.0, 0])
+        total[0] += cpu
+        total[1] += wall
+        total[2] += 1
+    return sorted(((cpu, wall, count, name) for name, (cpu, wall, count) in totals.items()), reverse=True)
+
+
 def minutes(seconds: float) -> str:
     return "%d:%02d" % divmod(round(seconds), 60)
 
@@ -55,6 +77,12 @@ def main() -> None:
         print("The %d slowest tests (setup and teardown included), of %d:" % (min(arguments.slowest, len(cases)), len(cases)))
         for seconds, test_id, lane in cases[:arguments.slowest]:
             print("  %7.1f s  %-10s %s" % (seconds, lane, test_id))
+    runs = ansible_runs(arguments.directory)
+    if runs:
+        print("The integration tests' %d ansible runs took %s of controller CPU; the costliest kinds:"
+              % (len(runs), minutes(sum(cpu for _test, _name, _wall, cpu in runs))))
+        for cpu, wall, count, name in by_run_name(runs)[:arguments.slowest]:
+            print("  %7s CPU  %7s wall  %3d x  %s" % (minutes(cpu), minutes(wall), count, name))
     if not rows and not cases:
         sys.exit("nothing to report in %s" % arguments.directory)
 

@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import os
+import resource
 import subprocess
 import time
 from pathlib import Path
@@ -94,14 +95,50 @@ class PlaybookRun:
         return counters
 
 
+def controller_cpu_seconds() -> float:
+    """CPU seconds of every child this process has reaped (an ansible run and its workers)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def record_ansible_run(name: str, wall: float, cpu: float) -> None:
+    """One line per ansible run into the test report (scripts/test sets THALASSA_TEST_REPORT):
+    which test ran what, its wall time and the controller's CPU seconds for it."""
+    directory = os.environ.get("THALASSA_TEST_REPORT")
+    if not directory:
+        return
+    test = os.environ.get("PYTEST_CURRENT_TEST", "?").rsplit(" ", 1)[0]
+    with open(Path(directory) / ("ansible-runs-%d.tsv" % os.getpid()), "a", encoding="utf-8") as log:
+        log.write("%s\t%s\t%.1f\t%.1f\n" % (test, name, wall, cpu))
+
+
+def timed_run(name: str, command: list[str], **kwargs) -> subprocess.CompletedProcess:
+    wall, cpu = time.monotonic(), controller_cpu_seconds()
+    try:
+        return subprocess.run(command, check=False, **kwargs)
+    finally:
+        record_ansible_run(name, time.monotonic() - wall, controller_cpu_seconds() - cpu)
+
+
+def run_name(playbook: str, extra_args: tuple[str, ...]) -> str:
+    """The playbook and its --limit, --tags and --check, which set what a run costs."""
+    words, arguments = [playbook], list(extra_args)
+    for index, argument in enumerate(arguments):
+        if argument in ("--limit", "--tags") and index + 1 < len(arguments):
+            words += [argument, arguments[index + 1]]
+        elif argument in ("--check", "-vvv"):
+            words.append(argument)
+    return " ".join(words)
+
+
 def run_playbook(playbook: str, inventory: Path, *extra_args: str, env: dict | None = None) -> PlaybookRun:
     command = ["ansible-playbook", "-i", str(inventory), f"thalassa.dbaas.{playbook}", *extra_args]
-    completed = subprocess.run(
+    completed = timed_run(
+        run_name(playbook, extra_args),
         command,
         capture_output=True,
         text=True,
         env={**os.environ, "ANSIBLE_NOCOLOR": "1", **(env or {})},
-        check=False,
         timeout=1200,
     )
     return PlaybookRun(completed)
@@ -109,9 +146,10 @@ def run_playbook(playbook: str, inventory: Path, *extra_args: str, env: dict | N
 
 def run_module(module: str, arguments: dict) -> dict:
     """Runs thalassa.dbaas.<module> once on the controller; returns its result."""
-    completed = subprocess.run(
+    completed = timed_run(
+        "module " + module,
         ["ansible", "localhost", "-m", f"thalassa.dbaas.{module}", "-a", json.dumps(arguments)],
-        capture_output=True, text=True, check=False, timeout=600,
+        capture_output=True, text=True, timeout=600,
         env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
              "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json", "ANSIBLE_LOCALHOST_WARNING": "0"},
     )
