@@ -128,12 +128,13 @@ def test_restore_to_a_transaction_id_exclusive_and_inclusive(lab_inventory, hist
     assert psql(SOLO, CHECKSUM) == commits[2]["checksum"]
 
 
-def test_restore_to_a_time_between_commits_before_the_newer_backup(lab_inventory, history):
-    commits = history["commits"]
+@pytest.mark.lane_demo
+def test_restore_to_a_time_between_commits_before_the_newer_backup(lab_inventory, demo_history):
+    commits = demo_history["commits"]
     target = middle(commits[1]["time"], commits[2]["time"])
-    run = restore(lab_inventory, "solo", "-e", f"restore_source_server={history['server']}", "-e", f"restore_target_time={target}")
-    assert psql(SOLO, CHECKSUM) == commits[1]["checksum"]
-    assert plan_backup(run) != history["backup_id"]
+    run = restore(lab_inventory, "demo", "-e", f"restore_source_server={demo_history['server']}", "-e", f"restore_target_time={target}")
+    assert_every_demo_member_holds(commits[1]["checksum"])
+    assert plan_backup(run) != demo_history["backup_id"]
     assert "Point reached" in run.output
 
 
