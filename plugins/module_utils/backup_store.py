@@ -80,3 +80,18 @@ def read_json(client, bucket, key):
         if is_error_code(error, "NoSuchKey", "404"):
             return None
         raise
+
+
+def record_text(record) -> str:
+    """How a JSON record reads in a diff: keys sorted, one per line; nothing for no record."""
+    return "" if record is None else json.dumps(record, sort_keys=True, indent=2) + "\n"
+
+
+def records_diff(bucket: str, changes) -> list[dict]:
+    """Ansible's --diff for records written to a store: changes is (key, before, after) per
+    record, None for a record that is not there; a record left as it was shows no entry."""
+    return [
+        {"before_header": "s3://%s/%s" % (bucket, key), "after_header": "s3://%s/%s" % (bucket, key),
+         "before": record_text(before), "after": record_text(after)}
+        for key, before, after in changes if before != after
+    ]

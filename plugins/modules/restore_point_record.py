@@ -58,8 +58,8 @@ attributes:
     description: Decides the same; writes nothing.
     support: full
   diff_mode:
-    description: Nothing to diff.
-    support: none
+    description: Shows the record it writes (or would write in check mode).
+    support: full
 """
 
 EXAMPLES = r"""
@@ -87,7 +87,7 @@ key:
 import json
 
 from ansible_collections.thalassa.dbaas.plugins.module_utils import restore_plan
-from ansible_collections.thalassa.dbaas.plugins.module_utils.backup_store import read_json, restore_point_key
+from ansible_collections.thalassa.dbaas.plugins.module_utils.backup_store import read_json, records_diff, restore_point_key
 from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import (
     BotoCoreError,
     ClientError,
@@ -133,7 +133,10 @@ def main():
                               Body=json.dumps(wanted, sort_keys=True).encode("utf-8"))
     except (BotoCoreError, ClientError) as error:
         fail_request(module, "restore point %s" % params["name"], error)
-    module.exit_json(changed=changed, record=wanted if wanted else existing, key=key)
+    result = dict(changed=changed, record=wanted if wanted else existing, key=key)
+    if module._diff:
+        result["diff"] = records_diff(params["bucket"], [(key, existing, wanted if changed else existing)])
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -53,8 +53,8 @@ attributes:
     description: Decides the same; does not write the owner record.
     support: full
   diff_mode:
-    description: Nothing to diff.
-    support: none
+    description: Shows the owner record it writes when it claims an empty archive (or would, in check mode).
+    support: full
 """
 
 EXAMPLES = r"""
@@ -89,8 +89,10 @@ server_chain:
   elements: str
 """
 
+import json
+
 from ansible_collections.thalassa.dbaas.plugins.module_utils import wal_archive
-from ansible_collections.thalassa.dbaas.plugins.module_utils.backup_store import read_json
+from ansible_collections.thalassa.dbaas.plugins.module_utils.backup_store import read_json, records_diff
 from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import (
     BotoCoreError,
     ClientError,
@@ -131,17 +133,18 @@ def main():
                 % (params["cluster"], location, why),
                 owner_record_key=key, owner=owner,
             )
+        claimed = wal_archive.owner_record(params["cluster"], params["system_identifier"])
         if decision == wal_archive.CLAIM and not module.check_mode:
-            client.put_object(
-                Bucket=params["bucket"], Key=key, ContentType="application/json",
-                Body=wal_archive.owner_record(params["cluster"], params["system_identifier"]).encode("utf-8"),
-            )
+            client.put_object(Bucket=params["bucket"], Key=key, ContentType="application/json", Body=claimed.encode("utf-8"))
     except (BotoCoreError, ClientError) as error:
         fail_request(module, "the WAL archive of %s" % params["cluster"], error)
     except ValueError as error:
         module.fail_json(msg="Cannot tell where cluster %s archives: %s. Nothing was changed." % (params["cluster"], error))
-    module.exit_json(changed=decision == wal_archive.CLAIM, decision=decision, owner_record_key=key, msg=why,
-                     server_name=server, server_chain=chain)
+    result = dict(changed=decision == wal_archive.CLAIM, decision=decision, owner_record_key=key, msg=why,
+                  server_name=server, server_chain=chain)
+    if module._diff:
+        result["diff"] = records_diff(params["bucket"], [(key, owner, json.loads(claimed) if result["changed"] else owner)])
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -60,8 +60,8 @@ attributes:
     description: Reports what it would write; writes nothing.
     support: full
   diff_mode:
-    description: Nothing to diff.
-    support: none
+    description: Shows both records it writes, the successor's and the old server's marked superseded (or would, in check mode).
+    support: full
 """
 
 EXAMPLES = r"""
@@ -88,7 +88,7 @@ superseded:
 import json
 
 from ansible_collections.thalassa.dbaas.plugins.module_utils import wal_archive
-from ansible_collections.thalassa.dbaas.plugins.module_utils.backup_store import read_json
+from ansible_collections.thalassa.dbaas.plugins.module_utils.backup_store import read_json, records_diff
 from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import (
     BotoCoreError,
     ClientError,
@@ -120,10 +120,9 @@ def main():
             module.exit_json(changed=False, superseded=None, msg="the cluster archives into %s already" % current)
         if read_json(client, params["bucket"], key(params["successor"])) is not None:
             module.fail_json(msg="Server name %s is taken in the store; nothing was changed." % params["successor"])
-        old, new = wal_archive.handover(
-            read_json(client, params["bucket"], key(current)), params["cluster"], params["system_identifier"],
-            params["successor"], params["restored_from"],
-        )
+        before = read_json(client, params["bucket"], key(current))
+        old, new = wal_archive.handover(before, params["cluster"], params["system_identifier"],
+                                        params["successor"], params["restored_from"])
         if not module.check_mode:
             # The new record first: a run that stops in between leaves the old server in use.
             for server, record in ((params["successor"], new), (current, old)):
@@ -133,7 +132,10 @@ def main():
         fail_request(module, "the WAL archive records of %s" % params["cluster"], error)
     except ValueError as error:
         module.fail_json(msg="Cannot tell where cluster %s archives: %s. Nothing was changed." % (params["cluster"], error))
-    module.exit_json(changed=True, superseded=current)
+    result = dict(changed=True, superseded=current)
+    if module._diff:
+        result["diff"] = records_diff(params["bucket"], [(key(params["successor"]), None, new), (key(current), before, old)])
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

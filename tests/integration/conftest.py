@@ -144,11 +144,11 @@ def run_playbook(playbook: str, inventory: Path, *extra_args: str, env: dict | N
     return PlaybookRun(completed)
 
 
-def run_module(module: str, arguments: dict) -> dict:
-    """Runs thalassa.dbaas.<module> once on the controller; returns its result."""
+def run_module(module: str, arguments: dict, diff: bool = False) -> dict:
+    """Runs thalassa.dbaas.<module> once on the controller; returns its result (with diff: its --diff too)."""
     completed = timed_run(
         "module " + module,
-        ["ansible", "localhost", "-m", f"thalassa.dbaas.{module}", "-a", json.dumps(arguments)],
+        ["ansible", "localhost", "-m", f"thalassa.dbaas.{module}", "-a", json.dumps(arguments)] + (["--diff"] if diff else []),
         capture_output=True, text=True, timeout=600,
         env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
              "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json", "ANSIBLE_LOCALHOST_WARNING": "0"},

@@ -242,8 +242,12 @@ def test_the_copy_alone_restores_the_cluster_while_the_source_store_does_not_ans
              "secret_key": lab_secrets["backup_object_store_secret_key"]}
     moved_on = run_module("wal_archive_successor", dict(
         store, bucket=SOURCE_BUCKET, prefix="solo", server_name="solo", successor=f"{old_server}-exit",
-        cluster="solo", system_identifier=system_identifier, restored_from={"store": "off-site copy"}))
+        cluster="solo", system_identifier=system_identifier, restored_from={"store": "off-site copy"}), diff=True)
     assert not moved_on.get("failed"), moved_on
+    # --diff shows both records: the successor's, new, and the old server's, now superseded.
+    assert [(entry["after_header"].rsplit("/", 2)[1], bool(entry["before"])) for entry in moved_on["diff"]] == \
+        [(f"{old_server}-exit", False), (old_server, True)], moved_on["diff"]
+    assert f'"superseded_by": "{old_server}-exit"' in moved_on["diff"][1]["after"]
     back = run_playbook("site", lab_inventory, "--limit", "solo", "--tags", "backups")
     assert back.rc == 0, back.output
     assert archive_server(SOLO) == f"{old_server}-exit"

@@ -34,12 +34,15 @@ def leader() -> str:
 
 def test_restore_point_is_made_archived_recorded_and_planned_from_its_lsn(lab_inventory, lab_s3, store, leader):
     name = f"test-{uuid.uuid4().hex[:8]}"
-    run = run_playbook("restore_point", lab_inventory, "-e", "restore_point_cluster=demo", "-e", f"restore_point_name={name}")
+    run = run_playbook("restore_point", lab_inventory, "--diff", "-e", "restore_point_cluster=demo", "-e", f"restore_point_name={name}")
     assert run.rc == 0, run.output
 
     key = f"demo/thalassa-dbaas/{store['server_name']}/restore_points/{name}.json"
     record = json.loads(lab_s3.get_object(Bucket="demo-backups", Key=key)["Body"].read())
     assert record["name"] == name and record["cluster"] == "demo"
+    # --diff shows the record written, where it was written.
+    assert f"+++ after: s3://demo-backups/{key}" in run.output, run.output
+    assert f'+  "lsn": "{record["lsn"]}",' in run.output and f'+  "name": "{name}",' in run.output
     assert psql(leader, f"SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '{record['lsn']}') > 0") == "t"
     assert f"Restore point {name} of cluster demo at LSN {record['lsn']}" in " ".join(run.output.split())
 
