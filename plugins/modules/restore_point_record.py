@@ -135,7 +135,7 @@ def main():
         fail_request(module, "restore point %s" % params["name"], error)
     result = dict(changed=changed, record=wanted if wanted else existing, key=key)
     if module._diff:
-        result["diff"] = records_diff(params["bucket"], [(key, existing, wanted if changed else existing)])
+        result["diff"] = records_diff(params["bucket"], [(key, None, wanted)] if changed else [])
     module.exit_json(**result)
 
 

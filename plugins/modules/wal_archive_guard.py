@@ -133,17 +133,17 @@ def main():
                 % (params["cluster"], location, why),
                 owner_record_key=key, owner=owner,
             )
-        claimed = wal_archive.owner_record(params["cluster"], params["system_identifier"])
+        claim = wal_archive.owner_record(params["cluster"], params["system_identifier"])
         if decision == wal_archive.CLAIM and not module.check_mode:
-            client.put_object(Bucket=params["bucket"], Key=key, ContentType="application/json", Body=claimed.encode("utf-8"))
+            client.put_object(Bucket=params["bucket"], Key=key, ContentType="application/json", Body=claim.encode("utf-8"))
     except (BotoCoreError, ClientError) as error:
         fail_request(module, "the WAL archive of %s" % params["cluster"], error)
     except ValueError as error:
         module.fail_json(msg="Cannot tell where cluster %s archives: %s. Nothing was changed." % (params["cluster"], error))
     result = dict(changed=decision == wal_archive.CLAIM, decision=decision, owner_record_key=key, msg=why,
                   server_name=server, server_chain=chain)
-    if module._diff:
-        result["diff"] = records_diff(params["bucket"], [(key, owner, json.loads(claimed) if result["changed"] else owner)])
+    if module._diff and result["changed"]:
+        result["diff"] = records_diff(params["bucket"], [(key, owner, json.loads(claim))])
     module.exit_json(**result)
 
 

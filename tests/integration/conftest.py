@@ -121,7 +121,7 @@ def timed_run(name: str, command: list[str], **kwargs) -> subprocess.CompletedPr
 
 
 def run_name(playbook: str, extra_args: tuple[str, ...]) -> str:
-    """The playbook and its --limit, --tags and --check, which set what a run costs."""
+    """The playbook and its --limit, --tags, --check and -vvv, which set what a run costs."""
     words, arguments = [playbook], list(extra_args)
     for index, argument in enumerate(arguments):
         if argument in ("--limit", "--tags") and index + 1 < len(arguments):
