@@ -13,12 +13,15 @@ policy; it does not evaluate bucket policies.
 """
 
 import json
+import ssl
 import sys
 import urllib.request
 
 import boto3
 
-ENDPOINT = "http://127.0.0.1:9000"
+ENDPOINT = "https://127.0.0.1:9000"
+# The lab mounts the endpoint's certificate, and the CA that signed it, at /tls.
+CA = "/tls/ca.crt"
 POLICIES = {
     "write": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]},
     # moto names a bucket's HEAD "s3:HeadBucket" where AWS checks s3:ListBucket.
@@ -36,14 +39,14 @@ def authentication(count: str) -> None:
     request = urllib.request.Request(
         ENDPOINT + "/moto-api/reset-auth", data=count.encode(), method="POST", headers={"Content-Type": "text/plain"}
     )
-    urllib.request.urlopen(request, timeout=10).read()
+    urllib.request.urlopen(request, timeout=10, context=ssl.create_default_context(cafile=CA)).read()
 
 
 def main(user: str, wanted_key: str, access: str) -> None:
     authentication("inf")
     try:
         iam = boto3.client(
-            "iam", endpoint_url=ENDPOINT, region_name="us-east-1",
+            "iam", endpoint_url=ENDPOINT, region_name="us-east-1", verify=CA,
             aws_access_key_id="lab-admin", aws_secret_access_key="lab-admin",
         )
         if user not in [known["UserName"] for known in iam.list_users()["Users"]]:

@@ -179,15 +179,27 @@ def lab_secrets(lab_inventory: Path) -> dict:
 
 
 @pytest.fixture(scope="session")
-def lab_s3(lab_inventory: Path, lab_secrets: dict):
+def lab_store_settings(lab_inventory: Path) -> dict:
+    """The lab's main store as its inventory declares it (https, with the lab's own CA)."""
+    return yaml.safe_load((lab_inventory / "group_vars" / "all" / "object_store.yml").read_text())
+
+
+@pytest.fixture(scope="session")
+def lab_store_ca(lab_store_settings: dict) -> str:
+    """The CA file (on the controller) that signed the main store's certificate."""
+    return lab_store_settings["backup_object_store_ca_bundle"]
+
+
+@pytest.fixture(scope="session")
+def lab_s3(lab_store_settings: dict, lab_secrets: dict):
     """A boto3 client for the lab's S3 endpoint, with the DBaaS key."""
     import boto3  # pylint: disable=import-outside-toplevel
 
-    settings = yaml.safe_load((lab_inventory / "group_vars" / "all" / "object_store.yml").read_text())
     return boto3.client(
-        "s3", endpoint_url=settings["backup_object_store_endpoint_url"], region_name="us-east-1",
+        "s3", endpoint_url=lab_store_settings["backup_object_store_endpoint_url"], region_name="us-east-1",
         aws_access_key_id=lab_secrets["backup_object_store_access_key"],
         aws_secret_access_key=lab_secrets["backup_object_store_secret_key"],
+        verify=lab_store_settings["backup_object_store_ca_bundle"],
     )
 
 
@@ -199,7 +211,7 @@ def lab_offsite(lab_inventory: Path) -> dict:
     store = yaml.safe_load((lab_inventory / "group_vars" / "all" / "offsite_store.yml").read_text())["lab_offsite_store"]
     client = boto3.client(
         "s3", endpoint_url=store["endpoint_url"], region_name=store["region"],
-        aws_access_key_id=store["access_key"], aws_secret_access_key=store["secret_key"],
+        aws_access_key_id=store["access_key"], aws_secret_access_key=store["secret_key"], verify=store["ca_bundle"],
     )
     return {**store, "client": client}
 

@@ -1,12 +1,14 @@
-"""The lab itself: a second "up" duplicates nothing, and the hosts reach the S3 endpoint."""
+"""The lab itself: a second "up" duplicates nothing, and the hosts reach the S3 endpoint over
+HTTPS, whose certificate only the lab's own CA verifies."""
 
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, SSLError
 
 from conftest import LAB_INVENTORY, REPO_ROOT, lab_hosts
 
@@ -34,24 +36,27 @@ def test_lab_up_twice_duplicates_nothing(lab_inventory):
     assert {name: (LAB_INVENTORY / "group_vars" / "all" / name).read_text() for name in secrets} == secrets
 
 
-def test_the_endpoint_refuses_a_wrong_key_and_accepts_the_dbaas_key(lab_secrets):
-    endpoint = "http://127.0.0.1:9000"
-    good = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                        aws_access_key_id=lab_secrets["backup_object_store_access_key"],
-                        aws_secret_access_key=lab_secrets["backup_object_store_secret_key"])
-    wrong = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                         aws_access_key_id=lab_secrets["backup_object_store_access_key"],
-                         aws_secret_access_key="not-the-secret")
-    assert "Buckets" in good.list_buckets()
+def test_the_endpoint_refuses_a_wrong_key_and_accepts_the_dbaas_key(lab_secrets, lab_store_ca):
+    endpoint = "https://127.0.0.1:9000"  # where the controller reaches it (LAB_S3_PUBLISH)
+
+    def client(secret, verify=lab_store_ca):
+        return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", verify=verify,
+                            aws_access_key_id=lab_secrets["backup_object_store_access_key"], aws_secret_access_key=secret)
+
+    assert "Buckets" in client(lab_secrets["backup_object_store_secret_key"]).list_buckets()
     with pytest.raises(ClientError, match="SignatureDoesNotMatch"):
-        wrong.list_buckets()
+        client("not-the-secret").list_buckets()
+    with pytest.raises(SSLError, match="CERTIFICATE_VERIFY_FAILED"):  # the system's CAs do not know the lab's
+        client(lab_secrets["backup_object_store_secret_key"], verify=True).list_buckets()
 
 
-def test_every_host_reaches_the_s3_endpoint(lab_inventory_data):
+def test_every_host_reaches_the_s3_endpoint_and_verifies_it_with_the_lab_ca(lab_inventory_data, lab_store_ca):
+    ca = Path(lab_store_ca).read_text()
     for host in lab_hosts(lab_inventory_data):
         completed = subprocess.run(
-            ["docker", "exec", host, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
-             "http://thalassa-lab-s3:9000/moto-api/config"],
-            capture_output=True, text=True, check=False,
+            ["docker", "exec", "-i", host, "sh", "-c",
+             "cat > /tmp/lab-store-ca.pem && curl -s --cacert /tmp/lab-store-ca.pem -o /dev/null -w '%{http_code}' "
+             "https://thalassa-lab-s3:9000/moto-api/config"],
+            input=ca, capture_output=True, text=True, check=False,
         )
         assert completed.stdout.startswith("2"), (host, completed.stdout, completed.stderr)
