@@ -77,8 +77,16 @@ def answer_deadline_seconds(params: dict) -> int:
     return config.retries["max_attempts"] * (config.connect_timeout + config.read_timeout)
 
 
+def tls_verify(params: dict):
+    """boto3's verify: False when validation is off (even with a CA given), else the CA
+    bundle, else True (the system's CAs)."""
+    if not params.get("validate_certs", True):
+        return False
+    return params.get("ca_bundle") or True
+
+
 def s3_client(params: dict):
-    verify = params.get("ca_bundle") or params.get("validate_certs", True)
+    verify = tls_verify(params)
     # An empty key means "none given" (a playbook passing an unset variable): boto3's own
     # credential chain decides then, as it does for a missing one.
     session = boto3.session.Session(

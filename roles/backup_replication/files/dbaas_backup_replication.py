@@ -58,7 +58,25 @@ def client(store):
         "s3", endpoint_url=store["endpoint_url"], region_name=store["region"],
         aws_access_key_id=store["access_key"], aws_secret_access_key=store["secret_key"],
         config=Config(s3={"addressing_style": store["addressing_style"]}, retries={"max_attempts": 5}),
+        verify=store.get("ca_bundle") or True,
     )
+
+
+SYSTEM_CAS = "/etc/ssl/certs/ca-certificates.crt"
+
+
+def rclone_ca_bundle(settings, directory):
+    """rclone takes one set of CAs for both remotes: the two stores' own, or the system's for a
+    store that has none. None when neither store has a CA of its own."""
+    files = [settings[role].get("ca_bundle") or SYSTEM_CAS for role in ("source", "copy")]
+    if files == [SYSTEM_CAS, SYSTEM_CAS]:
+        return None
+    path = os.path.join(directory, "rclone-ca.pem")
+    with open(path, "w", encoding="utf-8") as bundle:
+        for name in dict.fromkeys(files):
+            with open(name, encoding="utf-8") as part:
+                bundle.write(part.read().rstrip("\n") + "\n")
+    return path
 
 
 def prefix_of(store):
@@ -111,16 +129,18 @@ def rclone_remote_env(name, store):
 def run_rclone(settings, dry_run):
     source, copy = settings["source"], settings["copy"]
     env = dict(os.environ, **rclone_remote_env("source", source), **rclone_remote_env("copy", copy))
-    argv = [
-        settings.get("rclone", "rclone"), "copy", "--config", "", "--checksum", "--use-json-log",
-        # INFO logs each object copied; a long stats interval leaves just the final totals.
-        "--log-level", "INFO", "--stats", "1h",
-        "--transfers", str(settings.get("transfers", 4)),
-    ] + (["--dry-run"] if dry_run else []) + [
-        "source:%s/%s" % (source["bucket"], source["prefix"].strip("/")),
-        "copy:%s/%s" % (copy["bucket"], copy["prefix"].strip("/")),
-    ]
-    result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    with tempfile.TemporaryDirectory(prefix="dbaas-rclone-") as directory:
+        ca_bundle = rclone_ca_bundle(settings, directory)
+        argv = [
+            settings.get("rclone", "rclone"), "copy", "--config", "", "--checksum", "--use-json-log",
+            # INFO logs each object copied; a long stats interval leaves just the final totals.
+            "--log-level", "INFO", "--stats", "1h",
+            "--transfers", str(settings.get("transfers", 4)),
+        ] + (["--ca-cert", ca_bundle] if ca_bundle else []) + (["--dry-run"] if dry_run else []) + [
+            "source:%s/%s" % (source["bucket"], source["prefix"].strip("/")),
+            "copy:%s/%s" % (copy["bucket"], copy["prefix"].strip("/")),
+        ]
+        result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     lines = (result.stderr + result.stdout).splitlines()
     totals = replication.rclone_totals(lines)
     if result.returncode != 0:
@@ -136,6 +156,8 @@ def delete_from_copy(settings, backup):
                AWS_DEFAULT_REGION=copy["region"], AWS_SHARED_CREDENTIALS_FILE="/dev/null",
                AWS_CONFIG_FILE="/dev/null", AWS_REQUEST_CHECKSUM_CALCULATION="when_required",
                AWS_RESPONSE_CHECKSUM_VALIDATION="when_required")
+    if copy.get("ca_bundle"):
+        env["AWS_CA_BUNDLE"] = copy["ca_bundle"]
     argv = [os.path.join(settings["barman_bin"], "barman-cloud-backup-delete"), "--cloud-provider", "aws-s3",
             "--endpoint-url", copy["endpoint_url"], "--addressing-style", copy["addressing_style"],
             "-b", backup["backup_id"], "s3://%s/%s" % (copy["bucket"], copy["prefix"].strip("/")), backup["server"]]

@@ -91,15 +91,19 @@ class Store:
             "s3", endpoint_url=settings["endpoint_url"], region_name=settings["region"],
             aws_access_key_id=settings["access_key"], aws_secret_access_key=settings["secret_key"],
             config=Config(s3={"addressing_style": settings["addressing_style"]}, retries={"max_attempts": 5}),
+            verify=settings.get("ca_bundle") or True,
         )
         self.bucket = settings["bucket"]
         self.prefix = settings["prefix"].strip("/")
 
     def env(self):
-        return dict(os.environ, AWS_ACCESS_KEY_ID=self.settings["access_key"],
-                    AWS_SECRET_ACCESS_KEY=self.settings["secret_key"], AWS_DEFAULT_REGION=self.settings["region"],
-                    AWS_SHARED_CREDENTIALS_FILE="/dev/null", AWS_CONFIG_FILE="/dev/null",
-                    AWS_REQUEST_CHECKSUM_CALCULATION="when_required", AWS_RESPONSE_CHECKSUM_VALIDATION="when_required")
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=self.settings["access_key"],
+                   AWS_SECRET_ACCESS_KEY=self.settings["secret_key"], AWS_DEFAULT_REGION=self.settings["region"],
+                   AWS_SHARED_CREDENTIALS_FILE="/dev/null", AWS_CONFIG_FILE="/dev/null",
+                   AWS_REQUEST_CHECKSUM_CALCULATION="when_required", AWS_RESPONSE_CHECKSUM_VALIDATION="when_required")
+        if self.settings.get("ca_bundle"):
+            env["AWS_CA_BUNDLE"] = self.settings["ca_bundle"]
+        return env
 
     def cloud_options(self):
         return ["--cloud-provider", "aws-s3", "--endpoint-url", self.settings["endpoint_url"],
