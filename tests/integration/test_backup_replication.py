@@ -190,7 +190,7 @@ def wait_until_answering(client, seconds: int = 60) -> None:
 @pytest.mark.whole_lab
 @pytest.mark.rebuilds_clusters
 def test_the_copy_alone_restores_the_cluster_while_the_source_store_does_not_answer(
-        lab_inventory, lab_s3, lab_offsite, lab_secrets, make_inventory):
+        lab_inventory, lab_s3, lab_store_ca, lab_offsite, lab_secrets, make_inventory):
     """The exit scenario: the cloud's store is gone. The cluster is pointed at a store of its
     own outside the cloud (site.yml) and restored from the copy (restore.yml) while the lab's
     store is frozen; it gets exactly what the copy held."""
@@ -200,12 +200,14 @@ def test_the_copy_alone_restores_the_cluster_while_the_source_store_does_not_ans
     write_rows(102)  # in the source only: a restore from the copy must end before it
     old_server = archive_server(SOLO)
     system_identifier = psql(SOLO, "SELECT system_identifier FROM pg_control_system()")
-    offsite = {key: lab_offsite[key] for key in ("endpoint_url", "region", "access_key", "secret_key")}
+    offsite = {key: lab_offsite[key] for key in ("endpoint_url", "region", "access_key", "secret_key", "ca_bundle")}
     exit_inventory = make_inventory(group_vars={"solo": {
         "backup_object_store_bucket": f"solo-exit-{int(time.time())}",
         "backup_object_store_endpoint_url": offsite["endpoint_url"],
         "backup_object_store_access_key": offsite["access_key"],
         "backup_object_store_secret_key": offsite["secret_key"],
+        # The off-site store's certificate comes from a CA of its own, not the main store's.
+        "backup_object_store_ca_bundle": offsite["ca_bundle"],
         "backup_replication_copy_bucket": "",
     }})
     moved = run_playbook("site", exit_inventory, "--limit", "solo", "--tags", "backups")
@@ -213,7 +215,7 @@ def test_the_copy_alone_restores_the_cluster_while_the_source_store_does_not_ans
 
     from_copy = ["-e", "restore_cluster=solo", "-e", "restore_target=latest", "-e", f"restore_source_bucket={COPY_BUCKET}",
                  "-e", "restore_source_prefix=solo", "-e", f"restore_source_endpoint_url={offsite['endpoint_url']}",
-                 "-e", f"restore_source_access_key={offsite['access_key']}"]
+                 "-e", f"restore_source_access_key={offsite['access_key']}", "-e", f"restore_source_ca_bundle={offsite['ca_bundle']}"]
     refused = run_playbook("restore", exit_inventory, *from_copy, "-e", "restore_source_secret_key=not-the-secret")
     assert refused.rc != 0 and "The store refused these credentials" in refused.output, refused.output
     assert "not-the-secret" not in refused.output
@@ -237,7 +239,7 @@ def test_the_copy_alone_restores_the_cluster_while_the_source_store_does_not_ans
     # Back to the lab's store for the tests after this one. In that store the cluster's
     # history went on without this restore: its new history gets a server name of its own.
     wait_until_answering(lab_s3)
-    store = {"endpoint_url": lab_s3.meta.endpoint_url, "addressing_style": "path",
+    store = {"endpoint_url": lab_s3.meta.endpoint_url, "addressing_style": "path", "ca_bundle": lab_store_ca,
              "access_key": lab_secrets["backup_object_store_access_key"],
              "secret_key": lab_secrets["backup_object_store_secret_key"]}
     moved_on = run_module("wal_archive_successor", dict(

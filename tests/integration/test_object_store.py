@@ -36,14 +36,16 @@ def endpoint(lab_inventory):
 
 
 @pytest.fixture(scope="module")
-def credentials(lab_secrets):
-    return {"access_key": lab_secrets["backup_object_store_access_key"], "secret_key": lab_secrets["backup_object_store_secret_key"]}
+def credentials(lab_secrets, lab_store_ca):
+    """The DBaaS key, and the CA the store's certificate is verified with (every module call takes both)."""
+    return {"access_key": lab_secrets["backup_object_store_access_key"], "secret_key": lab_secrets["backup_object_store_secret_key"],
+            "ca_bundle": lab_store_ca}
 
 
 @pytest.fixture(scope="module")
 def s3(endpoint, credentials):
     return boto3.client(
-        "s3", endpoint_url=endpoint, region_name="us-east-1",
+        "s3", endpoint_url=endpoint, region_name="us-east-1", verify=credentials["ca_bundle"],
         aws_access_key_id=credentials["access_key"], aws_secret_access_key=credentials["secret_key"],
     )
 

@@ -22,6 +22,7 @@ def store(lab_inventory, lab_secrets, leader) -> dict:
     return {
         "bucket": "demo-backups", "prefix": "demo", "server_name": archive_server(leader),
         "endpoint_url": settings["backup_object_store_endpoint_url"],
+        "ca_bundle": settings["backup_object_store_ca_bundle"],
         "access_key": lab_secrets["backup_object_store_access_key"],
         "secret_key": lab_secrets["backup_object_store_secret_key"],
     }

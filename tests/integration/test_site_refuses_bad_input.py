@@ -89,3 +89,21 @@ def test_a_source_store_refusing_the_copys_read_only_key_is_reported_before_any_
         run, lab_secrets, "Check that the source store accepts the read-only key", "The store refused these credentials",
         "backup_replication_source_*")
     assert "not-the-secret" not in run.output
+
+
+def test_a_store_certificate_the_given_ca_did_not_sign_is_refused_before_any_change(
+        make_inventory, lab_secrets, lab_offsite, lab_s3, untouched):
+    policy_before = lab_s3.get_bucket_policy(Bucket="solo-backups")["Policy"]
+    # The off-site store's CA is a real CA file, but not the one that signed the main store's certificate.
+    run = run_playbook("site", make_inventory(group_vars={"solo": {"backup_object_store_ca_bundle": lab_offsite["ca_bundle"]}}))
+    assert_refused_without_change(
+        run, lab_secrets, "presented a certificate that could not be verified", "CERTIFICATE_VERIFY_FAILED",
+        "Set backup_object_store_ca_bundle")
+    assert lab_s3.get_bucket_policy(Bucket="solo-backups")["Policy"] == policy_before
+
+
+def test_an_https_store_without_certificate_checks_is_refused_naming_the_ca_variable(make_inventory, lab_secrets, untouched):
+    run = run_playbook("site", make_inventory(group_vars={"solo": {"backup_object_store_validate_certs": False}}))
+    assert_refused_without_change(
+        run, lab_secrets, "barman-cloud on the hosts cannot skip certificate verification",
+        "Set backup_object_store_ca_bundle to a PEM file on the controller")

@@ -76,3 +76,9 @@ def test_a_certificate_that_does_not_verify_fails_naming_the_ca_variable_not_as_
     assert result["unreachable_store"] is False
     assert "presented a certificate that could not be verified for bucket solo-backups" in result["msg"]
     assert "certificate verify failed" in result["msg"] and "backup_object_store_ca_bundle" in result["msg"]
+
+
+def test_verification_off_wins_over_a_ca_bundle_and_a_ca_bundle_over_the_system_cas():
+    assert s3.tls_verify({"validate_certs": False, "ca_bundle": "/etc/thalassa/store-ca.pem"}) is False
+    assert s3.tls_verify({"validate_certs": True, "ca_bundle": "/etc/thalassa/store-ca.pem"}) == "/etc/thalassa/store-ca.pem"
+    assert s3.tls_verify({"validate_certs": True, "ca_bundle": None}) is True
