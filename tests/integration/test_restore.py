@@ -366,3 +366,60 @@ def test_restore_of_a_three_az_cluster_across_a_switchover_rebuilds_its_replicas
     assert backup_timeline < timeline, "the chosen backup must predate the switchover for this test to mean anything"
     assert "now archives under server demo-" in run.output
     assert_every_demo_member_holds(last["checksum"])
+
+
+@pytest.fixture
+def failing_bootstrap_from_the_copy():
+    """On every demo member, Patroni's bootstrap from the restored copy fails; the same command
+    still puts the data from before the restore back, as the rollback needs."""
+    script = "/usr/local/bin/dbaas-restore-swap-in"
+    stand_in = ("#!/bin/sh\ncase \"$1\" in *.restoring) echo 'dbaas-restore-swap-in: injected failure' >&2; exit 1 ;; esac\n"
+                f"exec {script}.kept \"$@\"\n")
+    for member in DEMO:
+        docker_exec(member, "cp", "-p", script, script + ".kept")
+        docker_exec(member, "sh", "-c", f'printf "%s" "$1" > {script}', "sh", stand_in)
+    yield
+    for member in DEMO:
+        docker_exec(member, "mv", script + ".kept", script)
+
+
+def wait_until_every_demo_member_holds(checksum: str, seconds: int = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while any(psql(member, CHECKSUM) != checksum for member in DEMO):
+        assert time.monotonic() < deadline, "the replicas did not replay the leader's last commit"
+        time.sleep(1)
+
+
+def demo_state() -> dict:
+    return {member: {"postgres": psql(member, STATE), "server": archive_server(member),
+                     "config": docker_exec(member, "sha256sum", "/etc/patroni/config.yml").stdout,
+                     "copies": docker_exec(member, "sh", "-c", PREVIOUS_COPIES).stdout} for member in DEMO}
+
+
+@pytest.mark.lane_demo
+def test_a_bootstrap_from_the_copy_that_fails_puts_all_three_members_back(lab_inventory, failing_bootstrap_from_the_copy):
+    """Patroni cannot bootstrap the chosen member from the copy after the cluster stopped: the
+    old leader leads again on its own data and timeline, both replicas stream again from their
+    own data directories, and no member keeps a copy or another configuration."""
+    leader = demo_leader()
+    psql(leader, "CREATE TABLE IF NOT EXISTS restore_probe (id int PRIMARY KEY, note text);"
+                 " INSERT INTO restore_probe VALUES (900, 'row 900') ON CONFLICT DO NOTHING")
+    wait_until_every_demo_member_holds(psql(leader, CHECKSUM))
+    before, roles_before = demo_state(), cluster_roles(leader)
+    run = run_playbook("restore", lab_inventory, "-e", "restore_cluster=demo", "-e", "restore_target=latest")
+    text = " ".join(run.output.split())
+    assert run.rc != 0
+    assert "The restore failed after the cluster stopped" in text and "Everything is back as it was" in text, text[-3000:]
+    assert "Failed to bootstrap cluster" in text or "injected failure" in text, text[-3000:]
+    after = demo_state()
+    for member in DEMO:
+        started_before, timeline_before, checksum_before = before[member].pop("postgres").split("|")
+        started_after, timeline_after, checksum_after = after[member].pop("postgres").split("|")
+        assert started_after != started_before, f"{member} stopped for the swap"
+        assert (timeline_after, checksum_after) == (timeline_before, checksum_before), member
+    assert after == before
+    roles_after = cluster_roles(leader)
+    assert roles_after[leader] == "leader"
+    assert sorted(roles_after.values()) == sorted(roles_before.values()), roles_after
+    streaming = json.loads(docker_exec(leader, "curl", "-sf", "http://127.0.0.1:8008/cluster").stdout)
+    assert all(member["state"] == "streaming" for member in streaming["members"] if member["name"] != leader), streaming
