@@ -1,7 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: Thalassa DBaaS team
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reads what barman-cloud and this collection keep in a store, through a boto3 client.
+"""Reads what barman-cloud and this collection keep in a store, through a boto3 client
+(store_client.make_client): the controller's modules and the scripts on the hosts (the
+off-site copy, the restore drill; each gets a copy beside it) share it, so it imports
+nothing from Ansible.
 
 The decisions about what was read live in backup_catalog and restore_plan (pure logic);
 this module only fetches.
@@ -11,8 +14,12 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.thalassa.dbaas.plugins.module_utils import backup_catalog as catalog
-from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import ClientError, is_error_code
+try:
+    from ansible_collections.thalassa.dbaas.plugins.module_utils import backup_catalog as catalog
+    from ansible_collections.thalassa.dbaas.plugins.module_utils.store_client import ClientError, is_error_code
+except ImportError:  # a copy on a host, beside copies of those two
+    import backup_catalog as catalog  # pylint: disable=import-error
+    from store_client import ClientError, is_error_code  # pylint: disable=import-error
 
 
 def list_keys(client, bucket, prefix, delimiter=None):
@@ -27,8 +34,11 @@ def list_keys(client, bucket, prefix, delimiter=None):
     return objects, prefixes
 
 
-def read_backups(client, bucket, base):
-    objects, _prefixes = list_keys(client, bucket, base)
+def read_backups(client, bucket, base, objects=None):
+    """Every base backup under base (a server's base/ prefix) that has its backup.info, with
+    the bytes it stores; objects: what a listing of base found, when the caller has it."""
+    if objects is None:
+        objects, _prefixes = list_keys(client, bucket, base)
     stored_bytes = {}
     for item in objects:
         backup_id = catalog.backup_id_of(item["Key"], base)
@@ -80,6 +90,12 @@ def read_json(client, bucket, key):
         if is_error_code(error, "NoSuchKey", "404"):
             return None
         raise
+
+
+def write_json(client, bucket, key, record) -> None:
+    """Writes a JSON record the way read_json and the collection's other readers expect it."""
+    client.put_object(Bucket=bucket, Key=key, ContentType="application/json",
+                      Body=json.dumps(record, sort_keys=True).encode("utf-8"))
 
 
 def record_text(record) -> str:

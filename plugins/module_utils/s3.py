@@ -1,12 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: Thalassa DBaaS team
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one way this collection talks to an S3-compatible object store.
+"""The Ansible side of the collection's store connection.
 
-Every module takes the same connection options (s3_argument_spec) and gets its client
-from s3_client(): endpoint URL, region, path-style or virtual-host addressing, retries,
-and checksum settings that S3-compatible stores accept. Credentials come from the
-options or from the usual AWS environment variables.
+Every module takes the same connection options (s3_argument_spec, which the action group
+thalassa.dbaas.object_store lets a play set once with module_defaults) and gets its client
+from s3_client(), which is store_client.make_client: the one client the host scripts use
+too. Credentials come from the options or from the usual AWS environment variables.
 """
 
 from __future__ import annotations
@@ -15,30 +15,31 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
+from ansible_collections.thalassa.dbaas.plugins.module_utils.store_client import (  # pylint: disable=unused-import
+    BOTO3_IMPORT_ERROR,
+    CONNECT_TIMEOUT,
+    HAS_BOTO3,
+    MAX_ATTEMPTS,
+    READ_TIMEOUT,
+    answer_deadline_seconds,
+    client_config,
+    error_code,
+    is_error_code,
+    make_client as s3_client,
+    tls_verify,
+)
+
 try:
-    import boto3
-    from botocore.config import Config
     # re-exported: modules catch these through this module
     from botocore.exceptions import BotoCoreError, ClientError  # pylint: disable=unused-import
     from botocore.exceptions import ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
     from botocore.exceptions import SSLError
 
     UNANSWERED_ERRORS = (ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError)
-
-    HAS_BOTO3 = True
-    BOTO3_IMPORT_ERROR = None
-except ImportError as import_error:  # reported by the module with missing_required_lib
-    HAS_BOTO3 = False
-    BOTO3_IMPORT_ERROR = import_error
+except ImportError:  # reported by the module with missing_required_lib
     BotoCoreError = ClientError = Exception
     UNANSWERED_ERRORS = ()
     SSLError = ()
-
-
-# One home for the connection's waiting defaults: the argument spec and the client's config.
-CONNECT_TIMEOUT = 10
-READ_TIMEOUT = 60
-MAX_ATTEMPTS = 6
 
 
 def s3_argument_spec() -> dict:
@@ -57,60 +58,16 @@ def s3_argument_spec() -> dict:
     )
 
 
-def client_config(params: dict) -> "Config":
-    # Recent botocore adds CRC checksums to every request by default; several
-    # S3-compatible stores reject them, so send them only when an operation needs one.
-    return Config(
-        retries={"max_attempts": params.get("max_attempts") or MAX_ATTEMPTS, "mode": "standard"},
-        s3={"addressing_style": params.get("addressing_style") or "path"},
-        request_checksum_calculation="when_required",
-        response_checksum_validation="when_required",
-        connect_timeout=params.get("connect_timeout") or CONNECT_TIMEOUT,
-        read_timeout=params.get("read_timeout") or READ_TIMEOUT,
-    )
 
 
-def answer_deadline_seconds(params: dict) -> int:
-    """The longest one request may wait for a store that accepts connections and never
-    answers: every attempt waits for the connection and then for the answer."""
-    config = client_config(params)
-    return config.retries["max_attempts"] * (config.connect_timeout + config.read_timeout)
 
 
-def tls_verify(params: dict):
-    """boto3's verify: False when validation is off (even with a CA given), else the CA
-    bundle, else True (the system's CAs)."""
-    if not params.get("validate_certs", True):
-        return False
-    return params.get("ca_bundle") or True
 
 
-def s3_client(params: dict):
-    verify = tls_verify(params)
-    # An empty key means "none given" (a playbook passing an unset variable): boto3's own
-    # credential chain decides then, as it does for a missing one.
-    session = boto3.session.Session(
-        aws_access_key_id=params.get("access_key") or None,
-        aws_secret_access_key=params.get("secret_key") or None,
-        aws_session_token=params.get("session_token") or None,
-        region_name=params.get("region"),
-    )
-    return session.client(
-        "s3",
-        endpoint_url=params["endpoint_url"],
-        config=client_config(params),
-        verify=verify,
-    )
 
 
-def error_code(error: Exception) -> str:
-    """The S3 error code of a botocore ClientError ('NoSuchBucket', ...), else ''."""
-    response = getattr(error, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
 
 
-def is_error_code(error: Exception, *codes: str) -> bool:
-    return error_code(error) in codes
 
 
 def s3_module(argument_spec: dict) -> AnsibleModule:

@@ -84,10 +84,9 @@ key:
   type: str
 """
 
-import json
 
 from ansible_collections.thalassa.dbaas.plugins.module_utils import restore_plan
-from ansible_collections.thalassa.dbaas.plugins.module_utils.backup_store import read_json, records_diff, restore_point_key
+from ansible_collections.thalassa.dbaas.plugins.module_utils.backup_store import read_json, records_diff, restore_point_key, write_json
 from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import (
     BotoCoreError,
     ClientError,
@@ -129,8 +128,7 @@ def main():
             )
         changed = wanted is not None and existing is None
         if changed and not module.check_mode:
-            client.put_object(Bucket=params["bucket"], Key=key, ContentType="application/json",
-                              Body=json.dumps(wanted, sort_keys=True).encode("utf-8"))
+            write_json(client, params["bucket"], key, wanted)
     except (BotoCoreError, ClientError) as error:
         fail_request(module, "restore point %s" % params["name"], error)
     result = dict(changed=changed, record=wanted if wanted else existing, key=key)

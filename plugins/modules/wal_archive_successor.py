@@ -85,10 +85,9 @@ superseded:
   type: str
 """
 
-import json
 
 from ansible_collections.thalassa.dbaas.plugins.module_utils import wal_archive
-from ansible_collections.thalassa.dbaas.plugins.module_utils.backup_store import read_json, records_diff
+from ansible_collections.thalassa.dbaas.plugins.module_utils.backup_store import read_json, records_diff, write_json
 from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import (
     BotoCoreError,
     ClientError,
@@ -126,8 +125,7 @@ def main():
         if not module.check_mode:
             # The new record first: a run that stops in between leaves the old server in use.
             for server, record in ((params["successor"], new), (current, old)):
-                client.put_object(Bucket=params["bucket"], Key=key(server), ContentType="application/json",
-                                  Body=json.dumps(record, sort_keys=True).encode("utf-8"))
+                write_json(client, params["bucket"], key(server), record)
     except (BotoCoreError, ClientError) as error:
         fail_request(module, "the WAL archive records of %s" % params["cluster"], error)
     except ValueError as error:

@@ -30,8 +30,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import backup_catalog as catalog  # noqa: E402  pylint: disable=wrong-import-position,import-error
 import backup_replication as replication  # noqa: E402  pylint: disable=wrong-import-position,import-error
-import boto3  # noqa: E402  pylint: disable=wrong-import-position,import-error
-from botocore.config import Config  # noqa: E402  pylint: disable=wrong-import-position,import-error
+import backup_store  # noqa: E402  pylint: disable=wrong-import-position,import-error
+import store_client  # noqa: E402  pylint: disable=wrong-import-position,import-error
 from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 SETTINGS = "/etc/barman-cloud/replication.json"
@@ -51,15 +51,6 @@ def is_leader(api_url):
             return answer.status == 200
     except (urllib.error.URLError, OSError):
         return False
-
-
-def client(store):
-    return boto3.client(
-        "s3", endpoint_url=store["endpoint_url"], region_name=store["region"],
-        aws_access_key_id=store["access_key"], aws_secret_access_key=store["secret_key"],
-        config=Config(s3={"addressing_style": store["addressing_style"]}, retries={"max_attempts": 5}),
-        verify=store.get("ca_bundle") or True,
-    )
 
 
 SYSTEM_CAS = "/etc/ssl/certs/ca-certificates.crt"
@@ -87,8 +78,8 @@ def prefix_of(store):
 def list_objects(s3, store, role):
     """{key: size} under the store's prefix; a refusal names the store and its key."""
     try:
-        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=store["bucket"], Prefix=prefix_of(store))
-        return {item["Key"]: item["Size"] for page in pages for item in page.get("Contents", [])}
+        objects, _prefixes = backup_store.list_keys(s3, store["bucket"], prefix_of(store))
+        return {item["Key"]: item["Size"] for item in objects}
     except (BotoCoreError, ClientError) as error:
         raise CopyFailed("the %s store (%s, bucket %s) refused to list with the key %s: %s. Check "
                          "backup_replication_%s_access_key/_secret_key and that this key may list and read"
@@ -97,16 +88,13 @@ def list_objects(s3, store, role):
 
 def read_backups(s3, store, objects):
     """Every backup under the prefix, of every server name, with the server it belongs to."""
-    backups = []
     prefix = prefix_of(store)
-    for key in sorted(objects):
-        parts = key[len(prefix):].split("/")
-        if len(parts) != 4 or parts[1] != "base" or parts[3] != "backup.info":
-            continue
-        server, _base, backup_id, _name = parts
-        text = s3.get_object(Bucket=store["bucket"], Key=key)["Body"].read().decode("utf-8")
-        stored = sum(size for other, size in objects.items() if other.startswith(key[:-len("backup.info")]))
-        backups.append(dict(catalog.describe_backup(backup_id, catalog.parse_backup_info(text), stored), server=server))
+    servers = sorted({key[len(prefix):].split("/", 1)[0] for key in objects if key[len(prefix):].count("/") >= 3})
+    backups = []
+    for server in servers:
+        base = catalog.base_prefix(store["prefix"], server)
+        under_base = [{"Key": key, "Size": size} for key, size in objects.items() if key.startswith(base)]
+        backups += [dict(backup, server=server) for backup in backup_store.read_backups(s3, store["bucket"], base, under_base)]
     return backups
 
 
@@ -152,16 +140,9 @@ def run_rclone(settings, dry_run):
 def delete_from_copy(settings, backup):
     """barman-cloud-backup-delete on the copy: the backup and the WAL only it needed."""
     copy = settings["copy"]
-    env = dict(os.environ, AWS_ACCESS_KEY_ID=copy["access_key"], AWS_SECRET_ACCESS_KEY=copy["secret_key"],
-               AWS_DEFAULT_REGION=copy["region"], AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-               AWS_CONFIG_FILE="/dev/null", AWS_REQUEST_CHECKSUM_CALCULATION="when_required",
-               AWS_RESPONSE_CHECKSUM_VALIDATION="when_required")
-    if copy.get("ca_bundle"):
-        env["AWS_CA_BUNDLE"] = copy["ca_bundle"]
-    argv = [os.path.join(settings["barman_bin"], "barman-cloud-backup-delete"), "--cloud-provider", "aws-s3",
-            "--endpoint-url", copy["endpoint_url"], "--addressing-style", copy["addressing_style"],
-            "-b", backup["backup_id"], "s3://%s/%s" % (copy["bucket"], copy["prefix"].strip("/")), backup["server"]]
-    result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    argv = [os.path.join(settings["barman_bin"], "barman-cloud-backup-delete")] + store_client.barman_cloud_options(copy) + [
+        "-b", backup["backup_id"], "s3://%s/%s" % (copy["bucket"], copy["prefix"].strip("/")), backup["server"]]
+    result = subprocess.run(argv, env=store_client.barman_cloud_env(copy, os.environ), capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise CopyFailed("barman-cloud-backup-delete of %s/%s in the copy failed: %s"
                          % (backup["server"], backup["backup_id"], result.stderr.strip()[-500:]))
@@ -172,7 +153,7 @@ def missing_objects(source_objects, copy_objects):
 
 
 def replicate(settings, dry_run=False):
-    source_client, copy_client = client(settings["source"]), client(settings["copy"])
+    source_client, copy_client = store_client.make_client(settings["source"]), store_client.make_client(settings["copy"])
     list_objects(source_client, settings["source"], "source")
     list_objects(copy_client, settings["copy"], "copy")
     totals = run_rclone(settings, dry_run)

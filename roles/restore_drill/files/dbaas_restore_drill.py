@@ -41,9 +41,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import backup_catalog as catalog  # noqa: E402  pylint: disable=wrong-import-position,import-error
 import restore_drill as drill  # noqa: E402  pylint: disable=wrong-import-position,import-error
 import wal_archive  # noqa: E402  pylint: disable=wrong-import-position,import-error
-import boto3  # noqa: E402  pylint: disable=wrong-import-position,import-error
+import backup_store  # noqa: E402  pylint: disable=wrong-import-position,import-error
 import psycopg2  # noqa: E402  pylint: disable=wrong-import-position,import-error
-from botocore.config import Config  # noqa: E402  pylint: disable=wrong-import-position,import-error
+import store_client  # noqa: E402  pylint: disable=wrong-import-position,import-error
 from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 SETTINGS_DIR = "/etc/dbaas-drill"
@@ -87,42 +87,25 @@ class Store:
 
     def __init__(self, settings):
         self.settings = settings
-        self.client = boto3.client(
-            "s3", endpoint_url=settings["endpoint_url"], region_name=settings["region"],
-            aws_access_key_id=settings["access_key"], aws_secret_access_key=settings["secret_key"],
-            config=Config(s3={"addressing_style": settings["addressing_style"]}, retries={"max_attempts": 5}),
-            verify=settings.get("ca_bundle") or True,
-        )
+        self.client = store_client.make_client(settings)
         self.bucket = settings["bucket"]
         self.prefix = settings["prefix"].strip("/")
 
     def env(self):
-        env = dict(os.environ, AWS_ACCESS_KEY_ID=self.settings["access_key"],
-                   AWS_SECRET_ACCESS_KEY=self.settings["secret_key"], AWS_DEFAULT_REGION=self.settings["region"],
-                   AWS_SHARED_CREDENTIALS_FILE="/dev/null", AWS_CONFIG_FILE="/dev/null",
-                   AWS_REQUEST_CHECKSUM_CALCULATION="when_required", AWS_RESPONSE_CHECKSUM_VALIDATION="when_required")
-        if self.settings.get("ca_bundle"):
-            env["AWS_CA_BUNDLE"] = self.settings["ca_bundle"]
-        return env
+        return store_client.barman_cloud_env(self.settings, os.environ)
 
     def cloud_options(self):
-        return ["--cloud-provider", "aws-s3", "--endpoint-url", self.settings["endpoint_url"],
-                "--addressing-style", self.settings["addressing_style"]]
+        return store_client.barman_cloud_options(self.settings)
 
     def destination(self):
         return "s3://%s/%s" % (self.bucket, self.prefix)
 
     def keys(self, prefix):
-        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
-        return [item for page in pages for item in page.get("Contents", [])]
+        objects, _prefixes = backup_store.list_keys(self.client, self.bucket, prefix)
+        return objects
 
     def read_json(self, key):
-        try:
-            return json.loads(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                return None
-            raise
+        return backup_store.read_json(self.client, self.bucket, key)
 
     def current_server(self, cluster):
         server, _chain = wal_archive.current_server(
@@ -130,15 +113,7 @@ class Store:
         return server
 
     def backups(self, server):
-        base = catalog.base_prefix(self.prefix, server)
-        objects = self.keys(base)
-        found = []
-        for item in objects:
-            if item["Key"].endswith("/backup.info"):
-                backup_id = catalog.backup_id_of(item["Key"], base)
-                text = self.client.get_object(Bucket=self.bucket, Key=item["Key"])["Body"].read().decode("utf-8")
-                found.append(catalog.describe_backup(backup_id, catalog.parse_backup_info(text), 0))
-        return found
+        return backup_store.read_backups(self.client, self.bucket, catalog.base_prefix(self.prefix, server))
 
     def newest_wal(self, server):
         keys = [item["Key"] for item in self.keys(catalog.wals_prefix(self.prefix, server))]
@@ -147,7 +122,7 @@ class Store:
 
     def put_record(self, server, drill_id, record):
         key = drill.record_key(self.prefix, server, drill_id)
-        self.client.put_object(Bucket=self.bucket, Key=key, Body=json.dumps(record, indent=2, sort_keys=True).encode())
+        backup_store.write_json(self.client, self.bucket, key, record)
         return key
 
 
