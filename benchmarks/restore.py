@@ -59,9 +59,10 @@ def timed(*command: str) -> float:
     return time.monotonic() - started
 
 
-def env_file(host: str) -> dict:
-    text = run("docker", "exec", host, "cat", "/etc/barman-cloud/env")
-    return dict(line.split("=", 1) for line in text.splitlines() if re.match(r"^[A-Z_]+=", line))
+def backup_settings(host: str) -> dict:
+    import json  # pylint: disable=import-outside-toplevel
+
+    return json.loads(run("docker", "exec", host, "cat", "/etc/barman-cloud/settings.json"))
 
 
 def newest_backup(host: str) -> str:
@@ -72,15 +73,15 @@ def newest_backup(host: str) -> str:
 
 
 def plain_copy(host: str, settings: dict, backup_id: str) -> tuple[int, int, float]:
-    bucket, prefix = (settings["BARMAN_CLOUD_DESTINATION"].removeprefix("s3://") + "/").split("/", 1)
-    prefix = prefix.rstrip("/")
-    key_prefix = "%s/%s/base/%s/" % (prefix, settings["BARMAN_CLOUD_SERVER"], backup_id)
+    bucket, prefix = settings["bucket"], settings["prefix"].strip("/")
+    key_prefix = "%s/%s/base/%s/" % (prefix, settings["server_name"], backup_id)
     run("docker", "exec", host, "install", "-d", "-o", "postgres", "/var/tmp/plain-copy")
     try:
         output = run(
             "docker", "exec", "-u", "postgres", "-i", host, "bash", "-c",
-            "set -a; . /etc/barman-cloud/env; set +a; exec /opt/barman-cloud/bin/python - \"$@\"", "copy",
-            bucket, key_prefix, settings["BARMAN_CLOUD_ENDPOINT"], settings["BARMAN_CLOUD_ADDRESSING"], "/var/tmp/plain-copy",
+            "AWS_SHARED_CREDENTIALS_FILE=$1 AWS_CONFIG_FILE=$2 exec /opt/barman-cloud/bin/python - \"${@:3}\"", "copy",
+            settings["credentials_file"], settings["aws_config_file"],
+            bucket, key_prefix, settings["endpoint_url"], settings["addressing_style"], "/var/tmp/plain-copy",
             input=PLAIN_COPY,
         )
     finally:
@@ -155,7 +156,7 @@ def main() -> None:
     wal = int(float(sql(host, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '%s')" % start_lsn)))
     print("WAL written after the backup: %.0f MB" % (wal / 2**20))
 
-    objects, size, copy_seconds = plain_copy(host, env_file(host), backup_id)
+    objects, size, copy_seconds = plain_copy(host, backup_settings(host), backup_id)
     print("plain copy of the backup's %d objects (%.0f MB in the store): %.1f s (%.1f MB/s)"
           % (objects, size / 2**20, copy_seconds, size / 2**20 / copy_seconds))
 

@@ -25,6 +25,7 @@ barman_cloud_archive_parallel sets). --no-load skips the two pgbench runs.
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import threading
 import time
@@ -40,14 +41,15 @@ CODEC_PROBE = r"""
 import os, shutil, sys, tempfile, time
 from concurrent.futures import ThreadPoolExecutor
 sys.path.insert(0, "/usr/local/lib/dbaas")
-from dbaas_wal_archiver import Settings, read_env
+import barman_cloud_settings
+from dbaas_wal_archiver import Settings
 from barman.clients.cloud_walarchive import CloudWalUploader, parse_arguments
 from barman.cloud_providers import get_cloud_interface
 codec, count, parallel = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-env = read_env("/etc/barman-cloud/env")
-os.environ.update({k: v for k, v in env.items() if k.startswith("AWS_")})
-env["BARMAN_CLOUD_COMPRESSION"], env["BARMAN_CLOUD_SERVER"] = codec, "bench-codec-" + codec
-settings = Settings(env)
+values = barman_cloud_settings.read("/etc/barman-cloud/settings.json")
+os.environ.update(barman_cloud_settings.aws_environment(values))
+values["compression"], values["server_name"] = codec, "bench-codec-" + codec
+settings = Settings(values)
 wal = os.path.join(os.environ["PGDATA"], "pg_wal")
 sources = sorted(n for n in os.listdir(wal) if len(n) == 24)[:count]
 scratch = tempfile.mkdtemp()
@@ -209,11 +211,10 @@ def main() -> None:
     global HOST  # pylint: disable=global-statement
     cluster = lab.chosen_cluster(arguments, "solo", "demo")
     HOST = lab.leader(cluster)
-    env = dict(line.split("=", 1) for line in run("docker", "exec", HOST, "cat", "/etc/barman-cloud/env").splitlines()
-               if "=" in line and not line.startswith("#"))
+    settings = json.loads(run("docker", "exec", HOST, "cat", "/etc/barman-cloud/settings.json"))
     parallel = int(run("docker", "exec", HOST, "systemctl", "show", "-p", "Environment", "--value", "dbaas-wal-archiver")
                    .split("DBAAS_ARCHIVER_PARALLEL=")[1].split()[0])
-    print(f"{cluster}, leader {HOST}: pgbench -i -s {arguments.scale}, compression {env['BARMAN_CLOUD_COMPRESSION']}, "
+    print(f"{cluster}, leader {HOST}: pgbench -i -s {arguments.scale}, compression {settings['compression']}, "
           f"archiver parallelism {parallel}")
     results = {}
     try:
@@ -233,7 +234,7 @@ def main() -> None:
             results["parallel"][1]["rate"] / results["serial"][1]["rate"]))
     sql("DROP TABLE IF EXISTS pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history")
     codec_rates([c for c in arguments.codecs.split(",") if c], arguments.codec_segments, parallel)
-    parallel_rates(env["BARMAN_CLOUD_COMPRESSION"], arguments.codec_segments,
+    parallel_rates(settings["compression"], arguments.codec_segments,
                    [int(level) for level in arguments.parallel.split(",") if level])
 
 

@@ -251,7 +251,7 @@ def host_fingerprint(host: str) -> str:
     script = (
         "for f in /etc/patroni/config.yml /etc/patroni/secrets.env /etc/default/etcd "
         "/etc/systemd/system/patroni.service /etc/postgresql-dbaas/tls/server.crt "
-        "/etc/barman-cloud/env /etc/barman-cloud/credentials /etc/systemd/system/dbaas-backup.timer; do "
+        "/etc/barman-cloud/settings.json /etc/barman-cloud/credentials /etc/systemd/system/dbaas-backup.timer; do "
         "[ -e $f ] && stat -c '%n %Y %s' $f && sha256sum $f; done; true"
     )
     completed = subprocess.run(
@@ -304,7 +304,7 @@ def archive_now(host: str) -> None:
 
 def archive_server(host: str) -> str:
     """The server name a member archives under now (its cluster's name until a restore)."""
-    return docker_exec(host, "sed", "-n", "s/^BARMAN_CLOUD_SERVER=//p", "/etc/barman-cloud/env").stdout.strip()
+    return json.loads(docker_exec(host, "cat", "/etc/barman-cloud/settings.json").stdout)["server_name"]
 
 
 def status_json(lab_inventory, cluster: str | None = None) -> dict:

@@ -24,27 +24,17 @@ from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import barman_cloud_settings  # noqa: E402  pylint: disable=wrong-import-position,import-error
 import wal_archive_queue as queue  # noqa: E402  pylint: disable=wrong-import-position,import-error
 from barman.clients.cloud_walarchive import CloudWalUploader, parse_arguments  # noqa: E402  pylint: disable=import-error
 from barman.cloud_providers import get_cloud_interface  # noqa: E402  pylint: disable=import-error
 
-ENV_FILE = os.environ.get("DBAAS_ARCHIVER_ENV", "/etc/barman-cloud/env")
+SETTINGS_FILE = os.environ.get("DBAAS_ARCHIVER_SETTINGS", "/etc/barman-cloud/settings.json")
 POLL_SECONDS = 0.05
 CLEANUP_SECONDS = 10
 RETRY_AHEAD_SECONDS = 10
 
 log = logging.getLogger("dbaas-wal-archiver")
-
-
-def read_env(path):
-    settings = {}
-    with open(path, encoding="utf-8") as env:
-        for line in env:
-            line = line.strip()
-            if line and not line.startswith("#") and "=" in line:
-                key, value = line.split("=", 1)
-                settings[key] = value
-    return settings
 
 
 def file_signature(paths):
@@ -75,20 +65,16 @@ def remove_quietly(path):
 
 
 class Settings:
-    """The store settings of /etc/barman-cloud/env, as barman-cloud-wal-archive gets them."""
+    """The store settings of settings.json, as barman-cloud-wal-archive gets them."""
 
-    def __init__(self, env):
-        self.env = env
-        self.destination = env["BARMAN_CLOUD_DESTINATION"]
-        self.server = env["BARMAN_CLOUD_SERVER"]
-        self.compression = env.get("BARMAN_CLOUD_COMPRESSION", "none")
+    def __init__(self, values):
+        self.values = values
+        self.destination = values["destination_url"]
+        self.server = values["server_name"]
+        self.compression = values.get("compression") or "none"
         self.identity = queue.destination_identity(self.destination, self.server, self.compression)
-        self.arguments = ["--cloud-provider", "aws-s3", "--endpoint-url", env["BARMAN_CLOUD_ENDPOINT"],
-                          "--addressing-style", env["BARMAN_CLOUD_ADDRESSING"],
-                          "--read-timeout", env.get("BARMAN_CLOUD_READ_TIMEOUT", "60")]
-        if self.compression != "none":
-            self.arguments.append("--" + self.compression)
-        self.arguments += [self.destination, self.server]
+        self.arguments = barman_cloud_settings.cloud_arguments(values)
+        self.files = [SETTINGS_FILE, values["credentials_file"], values["aws_config_file"]]
 
 
 class Archiver:
@@ -113,25 +99,19 @@ class Archiver:
     # Settings: read again whenever the env, credentials or AWS config file changes (site.yml
     # rotated a key, a restore gave the cluster a new server name), before the next upload.
     def refresh_settings(self):
-        paths = [ENV_FILE]
-        if self.settings:
-            paths += [self.settings.env.get("AWS_SHARED_CREDENTIALS_FILE", ""), self.settings.env.get("AWS_CONFIG_FILE", "")]
-        signature = file_signature(paths)
+        signature = file_signature(self.settings.files if self.settings else [SETTINGS_FILE])
         if signature == self.signature:
             return
         try:
-            env = read_env(ENV_FILE)
-            settings = Settings(env)
-        except (OSError, KeyError) as error:
+            settings = Settings(barman_cloud_settings.read(SETTINGS_FILE))
+        except (OSError, KeyError, ValueError) as error:
             if self.settings is not None:
                 log.warning("store settings unreadable (%s): uploads wait until they are back", error)
             self.settings, self.signature = None, signature
             return
-        for key, value in env.items():
-            if key.startswith("AWS_"):
-                os.environ[key] = value
+        os.environ.update(barman_cloud_settings.aws_environment(settings.values))
         self.settings = settings
-        self.signature = file_signature([ENV_FILE, env.get("AWS_SHARED_CREDENTIALS_FILE", ""), env.get("AWS_CONFIG_FILE", "")])
+        self.signature = file_signature(settings.files)
         # New settings (a restore moved archiving to a new server name, say): nothing is
         # uploaded ahead until PostgreSQL asks again and so names its data directory.
         self.data_dir = None
