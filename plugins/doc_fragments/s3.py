@@ -10,6 +10,8 @@ __metaclass__ = type
 class ModuleDocFragment(object):
     # The connection options every object-store module shares (module_utils/s3.py).
     DOCUMENTATION = r"""
+requirements:
+  - boto3
 options:
   endpoint_url:
     description: URL of the S3-compatible endpoint.
@@ -63,4 +65,17 @@ options:
         result then has C(unreachable_store=true).
     type: int
     default: 6
+"""
+
+    # Where a cluster's backups are in the store (module_utils/s3.py backups_argument_spec).
+    BACKUPS = r"""
+options:
+  bucket:
+    description: Bucket name.
+    type: str
+    required: true
+  prefix:
+    description: Key prefix of the cluster's backups (barman-cloud's destination path).
+    type: str
+    default: ""
 """

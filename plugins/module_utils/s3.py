@@ -58,16 +58,9 @@ def s3_argument_spec() -> dict:
     )
 
 
-
-
-
-
-
-
-
-
-
-
+def backups_argument_spec() -> dict:
+    """Where a cluster's backups are in the store (doc fragment thalassa.dbaas.s3.backups)."""
+    return dict(bucket=dict(type="str", required=True), prefix=dict(type="str", default=""))
 
 
 def s3_module(argument_spec: dict) -> AnsibleModule:

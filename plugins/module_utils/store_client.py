@@ -16,7 +16,8 @@ from __future__ import annotations
 try:
     import boto3
     from botocore.config import Config
-    from botocore.exceptions import ClientError
+    # re-exported: backup_store catches it
+    from botocore.exceptions import ClientError  # pylint: disable=unused-import
 
     HAS_BOTO3 = True
     BOTO3_IMPORT_ERROR = None

@@ -21,8 +21,6 @@ description:
   - Returns what it found, namely object, version and delete-marker counts, total bytes and the newest object.
 author:
   - Thalassa DBaaS team (@thalassa-dbaas)
-requirements:
-  - boto3
 extends_documentation_fragment:
   - thalassa.dbaas.s3
 options:

@@ -18,8 +18,6 @@ description:
   - Reads only.
 author:
   - Thalassa DBaaS team (@thalassa-dbaas)
-requirements:
-  - boto3
 extends_documentation_fragment:
   - thalassa.dbaas.attributes.read_only
   - thalassa.dbaas.s3

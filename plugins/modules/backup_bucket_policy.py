@@ -25,8 +25,6 @@ description:
     statement with write actions, a Sid collision) fails before anything changes.
 author:
   - Thalassa DBaaS team (@thalassa-dbaas)
-requirements:
-  - boto3
 extends_documentation_fragment:
   - thalassa.dbaas.s3
 options:

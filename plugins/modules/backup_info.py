@@ -25,20 +25,11 @@ description:
     when no member of the cluster is left. Reads only.
 author:
   - Thalassa DBaaS team (@thalassa-dbaas)
-requirements:
-  - boto3
 extends_documentation_fragment:
   - thalassa.dbaas.attributes.read_only
   - thalassa.dbaas.s3
+  - thalassa.dbaas.s3.backups
 options:
-  bucket:
-    description: Bucket name.
-    type: str
-    required: true
-  prefix:
-    description: Key prefix of the cluster's backups (barman-cloud's destination path).
-    type: str
-    default: ""
   server_name:
     description: barman-cloud server name.
     type: str
@@ -158,6 +149,7 @@ from ansible_collections.thalassa.dbaas.plugins.module_utils.backup_store import
 from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import (
     BotoCoreError,
     ClientError,
+    backups_argument_spec,
     fail_request,
     s3_client,
     s3_module,
@@ -166,8 +158,7 @@ from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import (
 
 def main():
     module = s3_module(dict(
-        bucket=dict(type="str", required=True),
-        prefix=dict(type="str", default=""),
+        backups_argument_spec(),
         server_name=dict(type="str", required=True),
         recovery_window_days=dict(type="int"),
         minimum_redundancy=dict(type="int", default=1),

@@ -25,20 +25,11 @@ description:
   - Reads only.
 author:
   - Thalassa DBaaS team (@thalassa-dbaas)
-requirements:
-  - boto3
 extends_documentation_fragment:
   - thalassa.dbaas.attributes.read_only
   - thalassa.dbaas.s3
+  - thalassa.dbaas.s3.backups
 options:
-  bucket:
-    description: Bucket name.
-    type: str
-    required: true
-  prefix:
-    description: Key prefix of the cluster's backups (barman-cloud's destination path).
-    type: str
-    default: ""
   server_name:
     description: barman-cloud server name whose backups and WAL are restored.
     type: str
@@ -142,6 +133,7 @@ from ansible_collections.thalassa.dbaas.plugins.module_utils.backup_store import
 from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import (
     BotoCoreError,
     ClientError,
+    backups_argument_spec,
     fail_request,
     s3_client,
     s3_module,
@@ -150,8 +142,7 @@ from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import (
 
 def main():
     module = s3_module(dict(
-        bucket=dict(type="str", required=True),
-        prefix=dict(type="str", default=""),
+        backups_argument_spec(),
         server_name=dict(type="str", required=True),
         target_time=dict(type="str"),
         target_lsn=dict(type="str"),

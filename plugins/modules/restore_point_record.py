@@ -23,19 +23,10 @@ description:
     recovery would stop at the first.
 author:
   - Thalassa DBaaS team (@thalassa-dbaas)
-requirements:
-  - boto3
 extends_documentation_fragment:
   - thalassa.dbaas.s3
+  - thalassa.dbaas.s3.backups
 options:
-  bucket:
-    description: Bucket name.
-    type: str
-    required: true
-  prefix:
-    description: Key prefix of the cluster's backups (barman-cloud's destination path).
-    type: str
-    default: ""
   server_name:
     description: barman-cloud server name.
     type: str
@@ -90,6 +81,7 @@ from ansible_collections.thalassa.dbaas.plugins.module_utils.backup_store import
 from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import (
     BotoCoreError,
     ClientError,
+    backups_argument_spec,
     fail_request,
     s3_client,
     s3_module,
@@ -98,8 +90,7 @@ from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import (
 
 def main():
     module = s3_module(dict(
-        bucket=dict(type="str", required=True),
-        prefix=dict(type="str", default=""),
+        backups_argument_spec(),
         server_name=dict(type="str", required=True),
         name=dict(type="str", required=True),
         lsn=dict(type="str"),

@@ -23,19 +23,10 @@ description:
     server the cluster archives into now (RV(server_name)).
 author:
   - Thalassa DBaaS team (@thalassa-dbaas)
-requirements:
-  - boto3
 extends_documentation_fragment:
   - thalassa.dbaas.s3
+  - thalassa.dbaas.s3.backups
 options:
-  bucket:
-    description: Bucket name.
-    type: str
-    required: true
-  prefix:
-    description: Key prefix of the cluster's backups (barman-cloud's destination path).
-    type: str
-    required: true
   server_name:
     description: barman-cloud server name the cluster started with (usually the cluster name).
     type: str
@@ -96,6 +87,7 @@ from ansible_collections.thalassa.dbaas.plugins.module_utils.backup_store import
 from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import (
     BotoCoreError,
     ClientError,
+    backups_argument_spec,
     fail_request,
     s3_client,
     s3_module,
@@ -108,8 +100,7 @@ def has_wal(client, bucket, prefix):
 
 def main():
     module = s3_module(dict(
-        bucket=dict(type="str", required=True),
-        prefix=dict(type="str", required=True),
+        backups_argument_spec(),
         server_name=dict(type="str", required=True),
         cluster=dict(type="str", required=True),
         system_identifier=dict(type="str", required=True),

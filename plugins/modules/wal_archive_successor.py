@@ -22,19 +22,10 @@ description:
     new server; the old one stays readable for restores.
 author:
   - Thalassa DBaaS team (@thalassa-dbaas)
-requirements:
-  - boto3
 extends_documentation_fragment:
   - thalassa.dbaas.s3
+  - thalassa.dbaas.s3.backups
 options:
-  bucket:
-    description: Bucket name.
-    type: str
-    required: true
-  prefix:
-    description: Key prefix of the cluster's backups.
-    type: str
-    required: true
   server_name:
     description: The server name the cluster started with; the current one is found from it.
     type: str
@@ -91,6 +82,7 @@ from ansible_collections.thalassa.dbaas.plugins.module_utils.backup_store import
 from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import (
     BotoCoreError,
     ClientError,
+    backups_argument_spec,
     fail_request,
     s3_client,
     s3_module,
@@ -99,8 +91,7 @@ from ansible_collections.thalassa.dbaas.plugins.module_utils.s3 import (
 
 def main():
     module = s3_module(dict(
-        bucket=dict(type="str", required=True),
-        prefix=dict(type="str", required=True),
+        backups_argument_spec(),
         server_name=dict(type="str", required=True),
         successor=dict(type="str", required=True),
         cluster=dict(type="str", required=True),
