@@ -423,3 +423,23 @@ def test_a_bootstrap_from_the_copy_that_fails_puts_all_three_members_back(lab_in
     assert sorted(roles_after.values()) == sorted(roles_before.values()), roles_after
     streaming = json.loads(docker_exec(leader, "curl", "-sf", "http://127.0.0.1:8008/cluster").stdout)
     assert all(member["state"] == "streaming" for member in streaming["members"] if member["name"] != leader), streaming
+
+
+def test_wal_restore_tells_a_file_the_store_lacks_from_a_store_that_cannot_be_asked():
+    """restore_command exits 1 for a WAL file the store does not hold (the archive ends there),
+    and above 125 when the store cannot be asked, so that PostgreSQL aborts the recovery instead
+    of ending it short of its target or missing a newer timeline."""
+    fetch = ["/usr/local/bin/dbaas-wal-restore"]
+    missing = docker_exec(SOLO, *fetch, archive_server(SOLO), "000000990000000000000001", "/tmp/wal-probe", user="postgres", check=False)
+    assert missing.returncode == 1, missing.stderr
+    settings = json.loads(docker_exec(SOLO, "cat", "/etc/barman-cloud/settings.json").stdout)
+    nowhere = dict(settings, endpoint_url="https://127.0.0.1:9")  # nothing listens there
+    docker_exec(SOLO, "sh", "-c", 'printf "%s" "$1" > /tmp/nowhere.json && chown postgres /tmp/nowhere.json', "sh",
+                json.dumps(nowhere, indent=2, sort_keys=True) + "\n")
+    try:
+        failed = docker_exec(SOLO, *fetch, "--source=/tmp/nowhere.json", archive_server(SOLO), "000000990000000000000001",
+                             "/tmp/wal-probe", user="postgres", check=False)
+    finally:
+        docker_exec(SOLO, "rm", "-f", "/tmp/nowhere.json", "/tmp/wal-probe")
+    assert failed.returncode == 255, (failed.returncode, failed.stderr)
+    assert "not the end of the archive" in failed.stderr and "https://127.0.0.1:9" in failed.stderr
