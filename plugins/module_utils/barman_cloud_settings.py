@@ -4,17 +4,18 @@
 """The Python reader of a member's backup settings (/etc/barman-cloud/settings.json, which
 the barman_cloud role writes): the WAL archiver on the host reads them with it. The bash
 scripts read the same file with common.sh's read_settings, the controller with from_json.
-Hosts get a copy of this file, so it imports nothing from Ansible.
+Hosts get a copy of this file (and of store_client), so it imports nothing from Ansible.
 """
 
 from __future__ import annotations
 
 import json
 
-# What every barman-cloud command on the host needs besides the settings: checksums only
-# when an operation needs one, as several S3-compatible stores reject the default ones.
-CHECKSUM_ENVIRONMENT = {"AWS_REQUEST_CHECKSUM_CALCULATION": "when_required",
-                        "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required"}
+try:
+    from ansible_collections.thalassa.dbaas.plugins.module_utils.store_client import CHECKSUM_ENVIRONMENT, barman_cloud_options
+except ImportError:  # a copy on a host, beside a copy of store_client
+    from store_client import CHECKSUM_ENVIRONMENT, barman_cloud_options  # pylint: disable=import-error
+
 REQUIRED = ("destination_url", "server_name", "endpoint_url", "addressing_style", "credentials_file", "aws_config_file")
 
 
@@ -43,9 +44,7 @@ def aws_environment(settings: dict) -> dict:
 
 def cloud_arguments(settings: dict) -> list[str]:
     """barman-cloud-wal-archive's options and arguments for these settings' store and server."""
-    arguments = ["--cloud-provider", "aws-s3", "--endpoint-url", settings["endpoint_url"],
-                 "--addressing-style", settings["addressing_style"],
-                 "--read-timeout", str(settings.get("read_timeout") or 60)]
+    arguments = barman_cloud_options(settings) + ["--read-timeout", str(settings.get("read_timeout") or 60)]
     compression = settings.get("compression") or "none"
     if compression != "none":
         arguments.append("--" + compression)

@@ -26,6 +26,10 @@ except ImportError as import_error:  # s3.py reports it; a host script fails at 
     BOTO3_IMPORT_ERROR = import_error
     ClientError = Exception
 
+# Checksums only when an operation needs one: several S3-compatible stores reject the default ones.
+CHECKSUM_ENVIRONMENT = {"AWS_REQUEST_CHECKSUM_CALCULATION": "when_required",
+                        "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required"}
+
 # One home for the connection's waiting defaults: the modules' argument spec and every client.
 CONNECT_TIMEOUT = 10
 READ_TIMEOUT = 60
@@ -76,8 +80,7 @@ def barman_cloud_env(connection: dict, base: dict) -> dict:
     (and no profile files that could add others), its CA, and the checksum settings."""
     env = dict(base, AWS_ACCESS_KEY_ID=connection["access_key"], AWS_SECRET_ACCESS_KEY=connection["secret_key"],
                AWS_DEFAULT_REGION=connection.get("region") or "us-east-1",
-               AWS_SHARED_CREDENTIALS_FILE="/dev/null", AWS_CONFIG_FILE="/dev/null",
-               AWS_REQUEST_CHECKSUM_CALCULATION="when_required", AWS_RESPONSE_CHECKSUM_VALIDATION="when_required")
+               AWS_SHARED_CREDENTIALS_FILE="/dev/null", AWS_CONFIG_FILE="/dev/null", **CHECKSUM_ENVIRONMENT)
     env.pop("AWS_CA_BUNDLE", None)
     if connection.get("ca_bundle"):
         env["AWS_CA_BUNDLE"] = connection["ca_bundle"]
