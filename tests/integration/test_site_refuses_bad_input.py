@@ -107,3 +107,25 @@ def test_an_https_store_without_certificate_checks_is_refused_naming_the_ca_vari
     assert_refused_without_change(
         run, lab_secrets, "barman-cloud on the hosts cannot skip certificate verification",
         "Set backup_object_store_ca_bundle to a PEM file on the controller")
+
+
+@pytest.mark.parametrize("variable, message", [
+    ("backup_object_store_ca_bundle", "backup_object_store_ca_bundle is /nonexistent/store-ca.pem, which is not a file on the controller"),
+    ("backup_replication_copy_ca_bundle", "backup_replication_copy_ca_bundle must be a PEM file on the controller"),
+])
+def test_a_ca_bundle_that_is_not_a_file_is_refused_naming_the_variable(make_inventory, lab_secrets, untouched, variable, message):
+    run = run_playbook("site", make_inventory(group_vars={"solo": {variable: "/nonexistent/store-ca.pem"}}))
+    assert_refused_without_change(run, lab_secrets, message, "Nothing was changed")
+
+
+def test_a_prefix_the_backup_scripts_could_not_read_back_is_refused_before_the_bucket_policy_changes(
+        make_inventory, lab_secrets, lab_s3, untouched):
+    """settings.json is read by bash (archive_command, once per segment) with builtins only. The
+    check runs in site.yml's first play: once it ran only where barman-cloud is configured,
+    after the bucket policy had been scoped to the new prefix."""
+    policy_before = lab_s3.get_bucket_policy(Bucket="solo-backups")["Policy"]
+    run = run_playbook("site", make_inventory(group_vars={"solo": {"backup_object_store_prefix": 'solo"x'}}))
+    assert_refused_without_change(
+        run, lab_secrets, "backup_object_store_prefix hold a double quote, a backslash or a character outside printable ASCII")
+    assert "Check inputs and placement before anything changes" in run.output.split("hold a double quote")[0].rsplit("PLAY [", 1)[1]
+    assert lab_s3.get_bucket_policy(Bucket="solo-backups")["Policy"] == policy_before
