@@ -8,11 +8,12 @@ import uuid
 
 import pytest
 
-from conftest import LAB_INVENTORY, archive_server, cluster_roles, docker_exec, psql, run_playbook
+from conftest import LAB_INVENTORY, archive_now, archive_server, cluster_roles, docker_exec, psql, run_playbook
 
 pytestmark = pytest.mark.lane_demo
 
 DEMO_MEMBERS = ["thalassa-lab-pg1", "thalassa-lab-pg2", "thalassa-lab-pg3"]
+SOLO = "thalassa-lab-pg4"
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +139,23 @@ def test_archiving_into_another_history_is_refused_with_nothing_changed(s3, make
     assert psql("thalassa-lab-pg4", "SHOW archive_command") == "/usr/local/bin/dbaas-wal-archive %p"
     for secret in lab_secrets.values():
         assert str(secret) not in run.output
+
+
+@pytest.mark.lane_solo
+def test_a_member_still_on_the_old_settings_layout_is_refused_naming_the_upgrade(lab_inventory, untouched):
+    """A member whose backups an earlier version set up (/etc/barman-cloud/env, no settings.json):
+    playbooks that read its settings refuse it and name site.yml --tags backups, instead of
+    reading half a configuration. The member's files are put back right after the run."""
+    settings, legacy = "/etc/barman-cloud/settings.json", "/etc/barman-cloud/env"
+    docker_exec(SOLO, "sh", "-c", f"mv {settings} {settings}.kept && echo 'BARMAN_CLOUD_SERVER=solo' > {legacy}")
+    try:
+        run = run_playbook("restore_point", lab_inventory, "-e", "restore_point_cluster=solo",
+                           "-e", f"restore_point_name=old-layout-{int(time.time())}")
+    finally:
+        docker_exec(SOLO, "sh", "-c", f"rm -f {legacy} && mv {settings}.kept {settings}")
+    archive_now(SOLO)  # a segment archived meanwhile failed and is retried: archiving works again
+    text = " ".join(run.output.split())
+    assert run.rc != 0, text[-3000:]
+    assert f"{SOLO}'s backups were set up by an earlier version of this collection" in text, text[-3000:]
+    assert "Run site.yml --tags backups for this cluster first; nothing was changed" in text
+    assert all(counters["changed"] == 0 for counters in run.recap().values()), run.recap()
