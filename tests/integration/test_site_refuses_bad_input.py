@@ -129,3 +129,10 @@ def test_a_prefix_the_backup_scripts_could_not_read_back_is_refused_before_the_b
         run, lab_secrets, "backup_object_store_prefix hold a double quote, a backslash or a character outside printable ASCII")
     assert "Check inputs and placement before anything changes" in run.output.split("hold a double quote")[0].rsplit("PLAY [", 1)[1]
     assert lab_s3.get_bucket_policy(Bucket="solo-backups")["Policy"] == policy_before
+
+
+@pytest.mark.parametrize("variable", ["haproxy_read_write_port", "haproxy_read_only_port"])
+def test_an_endpoint_port_that_postgresql_already_listens_on_is_refused(make_inventory, lab_secrets, untouched, variable):
+    run = run_playbook("site", make_inventory(group_vars={"demo": {variable: 5432}}))
+    assert_refused_without_change(run, lab_secrets, "Nothing was changed")
+    assert f"which the members already listen on: {variable} clash" in " ".join(run.output.split()), run.output

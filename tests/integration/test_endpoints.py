@@ -1,0 +1,83 @@
+"""Client endpoints (HAProxy on every member, issue 25): any member's read-write port reaches
+the leader and its read-only port a streaming replica, as Patroni's health checks say; after
+a switchover every member's read-write port reaches the new leader within seconds, without
+Ansible."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg2
+import pytest
+
+from conftest import cluster_roles, docker_exec, host_ip, run_playbook
+
+pytestmark = pytest.mark.lane_demo
+
+DEMO = ["thalassa-lab-pg1", "thalassa-lab-pg2", "thalassa-lab-pg3"]
+READ_WRITE, READ_ONLY = 5000, 5001
+
+
+@pytest.fixture(scope="module")
+def addresses() -> dict[str, str]:
+    return {member: host_ip(member) for member in DEMO}
+
+
+def reached(address: str, port: int, password: str) -> tuple[str, bool]:
+    """(address of the server the endpoint led to, whether it is in recovery)."""
+    connection = psycopg2.connect(host=address, port=port, dbname="postgres", user="postgres", password=password,
+                                  sslmode="require", connect_timeout=3)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT host(inet_server_addr()), pg_is_in_recovery()")
+            server, in_recovery = cursor.fetchone()
+    finally:
+        connection.close()
+    return server, in_recovery
+
+
+def leader() -> str:
+    return next(name for name, role in cluster_roles(DEMO[0]).items() if role == "leader")
+
+
+def test_every_members_read_write_port_reaches_the_leader_and_its_read_only_port_a_replica(addresses, lab_secrets):
+    password, current = lab_secrets["patroni_superuser_password"], leader()
+    for member, address in addresses.items():
+        assert reached(address, READ_WRITE, password) == (addresses[current], False), member
+        server, in_recovery = reached(address, READ_ONLY, password)
+        assert in_recovery and server != addresses[current] and server in addresses.values(), (member, server)
+
+
+def test_after_a_switchover_every_read_write_port_reaches_the_new_leader_within_seconds(lab_inventory, addresses, lab_secrets):
+    password, old = lab_secrets["patroni_superuser_password"], leader()
+    switched = run_playbook("switchover", lab_inventory, "-e", "switchover_cluster=demo")
+    assert switched.rc == 0, switched.output
+    ended, new = time.monotonic(), leader()
+    assert new != old
+    routes: dict[str, tuple[str, bool] | str] = {}
+    while time.monotonic() - ended < 15:
+        routes = {}
+        for member, address in addresses.items():
+            try:
+                routes[member] = reached(address, READ_WRITE, password)
+            except psycopg2.Error as error:
+                routes[member] = str(error).strip()
+        if all(route == (addresses[new], False) for route in routes.values()):
+            break
+        time.sleep(0.2)
+    seconds = time.monotonic() - ended
+    print(f"\nevery read-write port reached the new leader {seconds:.1f} s after switchover.yml returned")
+    assert all(route == (addresses[new], False) for route in routes.values()), routes
+
+
+def test_site_tags_endpoints_puts_a_changed_configuration_back_and_a_second_run_changes_nothing(
+        lab_inventory, addresses, lab_secrets):
+    docker_exec(DEMO[0], "sed", "-i", "s/ fall 2 / fall 9 /", "/etc/haproxy/haproxy.cfg")
+    first = run_playbook("site", lab_inventory, "--limit", "demo", "--tags", "endpoints")
+    assert first.rc == 0, first.output
+    changed = {host: counters["changed"] for host, counters in first.recap().items()}
+    assert changed[DEMO[0]] == 2 and all(changed[member] == 0 for member in DEMO[1:]), changed  # template, reload
+    assert " fall 9 " not in docker_exec(DEMO[0], "cat", "/etc/haproxy/haproxy.cfg").stdout
+    second = run_playbook("site", lab_inventory, "--limit", "demo", "--tags", "endpoints")
+    assert second.rc == 0 and all(counters["changed"] == 0 for counters in second.recap().values()), second.recap()
+    assert reached(addresses[DEMO[0]], READ_WRITE, lab_secrets["patroni_superuser_password"]) == (addresses[leader()], False)
