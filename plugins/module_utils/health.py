@@ -4,7 +4,7 @@
 """What in a cluster's status needs attention, red or yellow. Pure logic.
 
 Red: data is at risk or the service is degraded now (no leader, a member that does not
-stream, archiving failing, no backup for longer than the limit, a drill failed or older
+stream, an endpoint that routes writes elsewhere than to the leader, archiving failing, no backup for longer than the limit, a drill failed or older
 than two periods, a failing off-site copy). Yellow: something drifts and will be red if
 nobody looks (replica lag, an archive backlog that waits, no drill yet, a copy lagging)."""
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-RED = "red"
-YELLOW = "yellow"
+from ansible_collections.thalassa.dbaas.plugins.module_utils.endpoints import route_findings
+from ansible_collections.thalassa.dbaas.plugins.module_utils.findings import RED, YELLOW, finding
 
 DEFAULT_LIMITS = {
     "backup_max_age_days": 8,
@@ -23,31 +23,27 @@ DEFAULT_LIMITS = {
 }
 
 
-def _finding(level: str, subject: str, why: str) -> dict:
-    return {"level": level, "subject": subject, "why": why}
-
-
 def member_findings(members: list[dict], expected: list[str], replica_lag_bytes: int) -> list[dict]:
     """No leader, members missing from Patroni's view, replicas not streaming or lagging."""
     findings = []
     leaders = [m for m in members if m.get("role") == "leader"]
     if not leaders:
-        findings.append(_finding(RED, "cluster", "no leader: writes fail (failover.yml forces one)"))
+        findings.append(finding(RED, "cluster", "no leader: writes fail (failover.yml forces one)"))
     seen = {m.get("member") for m in members}
     for host in sorted(set(expected) - seen):
-        findings.append(_finding(RED, host, "not in the cluster: its Patroni does not run or cannot reach etcd"))
+        findings.append(finding(RED, host, "not in the cluster: its Patroni does not run or cannot reach etcd"))
     for member in members:
         if member.get("role") == "leader":
             if member.get("state") != "running":
-                findings.append(_finding(RED, member.get("member"), "leads but is %s" % member.get("state")))
+                findings.append(finding(RED, member.get("member"), "leads but is %s" % member.get("state")))
             continue
         name = member.get("member")
         if member.get("state") != "streaming":
-            findings.append(_finding(RED, name, "%s, not streaming (rejoin.yml brings it back)" % member.get("state")))
+            findings.append(finding(RED, name, "%s, not streaming (rejoin.yml brings it back)" % member.get("state")))
         elif not isinstance(member.get("lag"), int):
-            findings.append(_finding(YELLOW, name, "replication lag unknown"))
+            findings.append(finding(YELLOW, name, "replication lag unknown"))
         elif member["lag"] > replica_lag_bytes:
-            findings.append(_finding(YELLOW, name, "lags %d bytes behind the leader (limit %d)" % (member["lag"], replica_lag_bytes)))
+            findings.append(finding(YELLOW, name, "lags %d bytes behind the leader (limit %d)" % (member["lag"], replica_lag_bytes)))
     return findings
 
 
@@ -64,29 +60,29 @@ def backup_findings(backups: dict, now: datetime, limits: dict) -> list[dict]:
     findings = []
     last = backups.get("last_backup")
     if backups.get("store_error"):
-        findings.append(_finding(RED, "backups", "object store %s: %s" % (
+        findings.append(finding(RED, "backups", "object store %s: %s" % (
             "UNREACHABLE" if backups.get("store_unreachable") else "unreadable", backups["store_error"])))
     elif not last:
-        findings.append(_finding(RED, "backups", "no backup in the store (backup.yml takes one now)"))
+        findings.append(finding(RED, "backups", "no backup in the store (backup.yml takes one now)"))
     else:
         age_days = (now - datetime.fromisoformat(last["end_time"])).total_seconds() / 86400
         if age_days > limits["backup_max_age_days"]:
-            findings.append(_finding(RED, "backups", "no backup in %d days: the last ended %s (backup.yml takes one now)"
-                                     % (limits["backup_max_age_days"], last["end_time"])))
+            findings.append(finding(RED, "backups", "no backup in %d days: the last ended %s (backup.yml takes one now)"
+                                    % (limits["backup_max_age_days"], last["end_time"])))
     archiver = backups.get("archiver") or {}
     if archiver_failing(archiver):
-        findings.append(_finding(RED, "archiving", "failing since %s for %s" % (archiver.get("last_failed_time"), archiver.get("last_failed_wal"))))
+        findings.append(finding(RED, "archiving", "failing since %s for %s" % (archiver.get("last_failed_time"), archiver.get("last_failed_wal"))))
     waiting = int(archiver.get("oldest_ready_seconds") or 0)
     if int(archiver.get("ready_count") or 0) > 0 and waiting > limits["archive_backlog_seconds"]:
-        findings.append(_finding(YELLOW, "archiving", "%s WAL files wait, the oldest for %d s" % (archiver["ready_count"], waiting)))
+        findings.append(finding(YELLOW, "archiving", "%s WAL files wait, the oldest for %d s" % (archiver["ready_count"], waiting)))
     drill_state = (backups.get("drill") or {}).get("state")
     if backups.get("drills_configured") or backups.get("last_drill"):
         if drill_state == "failed":
-            findings.append(_finding(RED, "restore drill", "the last drill failed"))
+            findings.append(finding(RED, "restore drill", "the last drill failed"))
         elif drill_state == "overdue":
-            findings.append(_finding(RED, "restore drill", "the last passed more than two periods ago"))
+            findings.append(finding(RED, "restore drill", "the last passed more than two periods ago"))
         elif drill_state == "never":
-            findings.append(_finding(YELLOW, "restore drill", "none yet"))
+            findings.append(finding(YELLOW, "restore drill", "none yet"))
     return findings
 
 
@@ -95,11 +91,11 @@ def copy_findings(copy: dict, copy_lag_seconds: int) -> list[dict]:
     if not copy:
         return []
     if not copy.get("ok"):
-        return [_finding(RED, "off-site copy", "failing: %s" % copy.get("error"))]
+        return [finding(RED, "off-site copy", "failing: %s" % copy.get("error"))]
     lag = copy.get("lag") or {}
     if lag.get("missing") and (lag.get("lag_seconds") or 0) > copy_lag_seconds:
-        return [_finding(YELLOW, "off-site copy", "%d backups not copied, the oldest ended %d s ago"
-                         % (len(lag["missing"]), lag["lag_seconds"]))]
+        return [finding(YELLOW, "off-site copy", "%d backups not copied, the oldest ended %d s ago"
+                        % (len(lag["missing"]), lag["lag_seconds"]))]
     return []
 
 
@@ -107,8 +103,10 @@ def cluster_attention(summary: dict, now: datetime, limits: dict | None = None) 
     """Every finding for one cluster's status summary, red first."""
     limits = dict(DEFAULT_LIMITS, **(limits or {}))
     if not summary.get("reachable"):
-        return [_finding(RED, "cluster", "no member's Patroni answered")]
-    findings = (member_findings(summary.get("members") or [], summary.get("expected_members") or [], limits["replica_lag_bytes"])
+        return [finding(RED, "cluster", "no member's Patroni answered")]
+    members = summary.get("members") or []
+    findings = (member_findings(members, summary.get("expected_members") or [], limits["replica_lag_bytes"])
+                + route_findings(summary.get("endpoints") or {}, members)
                 + backup_findings(summary.get("backups") or {}, now, limits)
                 + copy_findings(summary.get("offsite_copy") or {}, limits["copy_lag_seconds"]))
     return sorted(findings, key=lambda finding: finding["level"] != RED)

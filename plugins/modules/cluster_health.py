@@ -17,9 +17,11 @@ description:
     leader's archiving, the backups in the store, the last restore drill, the off-site
     copy) and returns the findings that need someone, red first.
   - "Red: no leader; a member missing from Patroni's view or not streaming; the object
-    store unreadable; no backup, or none for O(backup_max_age_days); archiving failing; the
+    store unreadable; a member's HAProxy not answering or routing its read-write port elsewhere
+    than to the leader; no backup, or none for O(backup_max_age_days); archiving failing; the
     last restore drill failed or is older than two drill periods; the off-site copy failing."
-  - "Yellow: a replica lagging more than O(replica_lag_bytes) or with unknown lag; WAL
+  - "Yellow: a member's read-only port routing elsewhere than to the replicas within its lag
+    limit (or the leader when none is); a replica lagging more than O(replica_lag_bytes) or with unknown lag; WAL
     files waiting longer than O(archive_backlog_seconds); no restore drill yet; the off-site
     copy behind by more than O(copy_lag_seconds)."
   - It reads and changes nothing; runs on the controller.
@@ -32,8 +34,11 @@ options:
     description:
       - One cluster as C(status.yml) gathers it - C(reachable), C(members) (rows of
         M(thalassa.dbaas.cluster_status)), C(expected_members) (the inventory's hosts),
-        C(backups), C(offsite_copy) and C(previous_data_dirs) (the data directories in-place
-        restores kept, as M(thalassa.dbaas.restore_leftovers) lists them, with C(member)).
+        C(backups), C(offsite_copy), C(previous_data_dirs) (the data directories in-place
+        restores kept, as M(thalassa.dbaas.restore_leftovers) lists them, with C(member)) and
+        C(endpoints) (C(enabled), C(addresses) member to address, C(postgresql_port),
+        C(read_write_port), C(read_only_port), C(read_only_max_lag_bytes), C(ca_file), and
+        C(routes), member to the answer of M(thalassa.dbaas.endpoint_routes)).
     type: dict
     required: true
   backup_max_age_days:
@@ -82,9 +87,18 @@ line:
   description: The same findings as one line for the status table.
   returned: always
   type: str
+connection_strings:
+  description:
+    - libpq URIs without user or password, from the summary's C(endpoints) (empty without it)
+      straight to the members (C(read_write), C(read_only)) and, with client endpoints on,
+      through HAProxy on any member (C(haproxy_read_write), C(haproxy_read_only)).
+  returned: always
+  type: dict
+  sample: {read_write: "postgresql://10.0.0.11:5432,10.0.0.12:5432/postgres?target_session_attrs=read-write&sslmode=verify-full"}
 lines:
   description:
-    - The status table's lines on backups, WAL archiving, restore drills, the off-site copy and
+    - The status table's lines on the client endpoints (connection strings, and whether every
+      member's HAProxy routes where Patroni says), backups, WAL archiving, restore drills, the off-site copy and
       the data directories restores kept, from the summary's C(backups), C(offsite_copy) and
       C(previous_data_dirs); empty when none was read.
   returned: always
@@ -97,7 +111,7 @@ from datetime import datetime, timezone
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.thalassa.dbaas.plugins.module_utils import health, status
+from ansible_collections.thalassa.dbaas.plugins.module_utils import endpoints, health, status
 
 
 def main():
@@ -115,9 +129,13 @@ def main():
     findings = health.cluster_attention(module.params["summary"], datetime.now(timezone.utc), limits)
     worst = findings[0]["level"] if findings else "ok"
     summary = module.params["summary"]
-    lines = (status.backup_lines(summary.get("backups") or {}) + status.copy_lines(summary.get("offsite_copy") or {})
+    endpoints_in = summary.get("endpoints") or {}
+    lines = (endpoints.endpoint_lines(endpoints_in, summary.get("members") or [])
+             + status.backup_lines(summary.get("backups") or {}) + status.copy_lines(summary.get("offsite_copy") or {})
              + status.previous_copy_lines(summary.get("previous_data_dirs") or []))
-    module.exit_json(changed=False, attention=findings, worst=worst, line=health.attention_line(findings), lines=lines)
+    strings = endpoints.connection_strings(endpoints_in) if endpoints_in.get("addresses") else {}
+    module.exit_json(changed=False, attention=findings, worst=worst, line=health.attention_line(findings), lines=lines,
+                     connection_strings=strings)
 
 
 if __name__ == "__main__":

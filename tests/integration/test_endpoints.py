@@ -1,16 +1,18 @@
 """Client endpoints (HAProxy on every member, issue 25): any member's read-write port reaches
-the leader and its read-only port a streaming replica, as Patroni's health checks say; after
-a switchover every member's read-write port reaches the new leader within seconds, without
-Ansible."""
+the leader and its read-only port a streaming replica, as Patroni's health checks say, or
+the leader when no replica qualifies; after a switchover every member's read-write port
+reaches the new leader within seconds, without Ansible. status.yml prints connection strings
+that work as printed, and says when a member's HAProxy does not route."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import psycopg2
 import pytest
 
-from conftest import cluster_roles, docker_exec, host_ip, run_playbook
+from conftest import cluster_roles, docker_exec, host_ip, run_playbook, status_json
 
 pytestmark = pytest.mark.lane_demo
 
@@ -25,8 +27,11 @@ def addresses() -> dict[str, str]:
 
 def reached(address: str, port: int, password: str) -> tuple[str, bool]:
     """(address of the server the endpoint led to, whether it is in recovery)."""
-    connection = psycopg2.connect(host=address, port=port, dbname="postgres", user="postgres", password=password,
-                                  sslmode="require", connect_timeout=3)
+    return server_of(psycopg2.connect(host=address, port=port, dbname="postgres", user="postgres", password=password,
+                                      sslmode="require", connect_timeout=3))
+
+
+def server_of(connection) -> tuple[str, bool]:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT host(inet_server_addr()), pg_is_in_recovery()")
@@ -81,3 +86,70 @@ def test_site_tags_endpoints_puts_a_changed_configuration_back_and_a_second_run_
     second = run_playbook("site", lab_inventory, "--limit", "demo", "--tags", "endpoints")
     assert second.rc == 0 and all(counters["changed"] == 0 for counters in second.recap().values()), second.recap()
     assert reached(addresses[DEMO[0]], READ_WRITE, lab_secrets["patroni_superuser_password"]) == (addresses[leader()], False)
+
+
+def until(check, seconds: float):
+    """check()'s first truthy answer within the time, else its last one."""
+    deadline = time.monotonic() + seconds
+    while True:
+        answer = check()
+        if answer or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.3)
+
+
+def test_with_no_replica_qualifying_the_read_only_port_reaches_the_leader_and_then_the_replicas_again(addresses, lab_secrets):
+    """The replicas' Patroni is frozen (SIGSTOP) for a few seconds, shorter than the ttl: their
+    health checks fail while PostgreSQL streams on, so no replica qualifies."""
+    password, current = lab_secrets["patroni_superuser_password"], leader()
+    replicas = [member for member in DEMO if member != current]
+    try:
+        for member in replicas:
+            docker_exec(member, "pkill", "-STOP", "-f", "bin/patroni")
+        fell_back = until(lambda: all(reached(address, READ_ONLY, password) == (addresses[current], False)
+                                      for address in addresses.values()), 10)
+    finally:
+        for member in replicas:
+            docker_exec(member, "pkill", "-CONT", "-f", "bin/patroni")
+    assert fell_back, {member: reached(address, READ_ONLY, password) for member, address in addresses.items()}
+    back = until(lambda: all(reached(address, READ_ONLY, password)[1] for address in addresses.values()), 10)
+    assert back, {member: reached(address, READ_ONLY, password) for member, address in addresses.items()}
+
+
+@pytest.fixture()
+def cluster_ca(tmp_path) -> Path:
+    path = tmp_path / "ca.crt"
+    path.write_text(docker_exec(DEMO[0], "cat", "/etc/postgresql-dbaas/tls/ca.crt").stdout)
+    return path
+
+
+def test_status_prints_connection_strings_that_reach_the_right_member_as_printed(lab_inventory, addresses, lab_secrets,
+                                                                                 cluster_ca):
+    demo = status_json(lab_inventory, "demo")["demo"]
+    strings, current = demo["connection_strings"], leader()
+    assert set(strings) == {"read_write", "read_only", "haproxy_read_write", "haproxy_read_only"}
+    assert "password" not in " ".join(strings.values())
+    assert not [finding for finding in demo["attention"] if finding["subject"] in DEMO], demo["attention"]
+    password = lab_secrets["patroni_superuser_password"]
+    for name, expect_replica in (("read_write", False), ("read_only", True), ("haproxy_read_write", False),
+                                 ("haproxy_read_only", True)):
+        uri = strings[name] + f"&sslrootcert={cluster_ca}&connect_timeout=3"
+        server, in_recovery = server_of(psycopg2.connect(uri, user="postgres", password=password))
+        assert in_recovery == expect_replica and (server == addresses[current]) != expect_replica, (name, server)
+    assert set(demo["endpoints"]["routes"]) == set(DEMO)
+    assert all(route["read_write"] == [current] for route in demo["endpoints"]["routes"].values())
+
+
+def test_status_says_red_which_members_haproxy_does_not_route(lab_inventory, addresses, lab_secrets):
+    stopped = next(member for member in DEMO if member != leader())
+    docker_exec(stopped, "systemctl", "stop", "haproxy")
+    try:
+        table = run_playbook("status", lab_inventory, "--limit", "demo")
+    finally:
+        docker_exec(stopped, "systemctl", "start", "haproxy")
+    assert table.rc == 0, table.output
+    text = " ".join(table.output.split())
+    assert f"RED {stopped}: HAProxy does not answer" in text, text
+    assert f"(WRONG on {stopped})" in text
+    assert until(lambda: reached(addresses[stopped], READ_WRITE, lab_secrets["patroni_superuser_password"])
+                 == (addresses[leader()], False), 10)

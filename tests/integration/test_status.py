@@ -20,7 +20,7 @@ def test_status_json_shows_each_cluster_with_its_own_members(lab_inventory):
 
     demo = clusters["demo"]["members"]
     assert demo[0]["role"] == "leader"
-    # the lab's demo cluster runs in synchronous mode: one of the two is the sync standby
+    # synchronous mode is the default for 3 members (the lab does not set it): one of the two is the sync standby
     assert sorted(member["role"] for member in demo[1:]) == ["replica", "sync_standby"]
     assert sorted(member["az"] for member in demo) == ["az1", "az2", "az3"]
     assert all(member["state"] == "streaming" for member in demo[1:])

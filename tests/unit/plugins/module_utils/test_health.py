@@ -57,6 +57,14 @@ def test_no_leader_and_a_member_not_streaming_are_red():
     assert levels(cluster_attention(summary, NOW)) == [("red", "cluster"), ("red", "pg2"), ("red", "pg3")]
 
 
+def test_an_endpoint_that_routes_writes_to_a_replica_is_red_among_the_rest():
+    endpoints = {"enabled": True, "read_write_port": 5000, "read_only_port": 5001, "read_only_max_lag_bytes": 1048576,
+                 "routes": {"pg3": {"reachable": True, "read_write": ["pg2"], "read_only": ["pg2", "pg3"]}}}
+    findings = cluster_attention(healthy(endpoints=endpoints), NOW)
+    assert levels(findings) == [("red", "pg3")]
+    assert findings[0]["why"] == "port 5000 (read-write) routes to pg2, Patroni says pg1"
+
+
 def test_a_host_missing_from_patronis_view_is_red():
     summary = healthy(expected_members=["pg1", "pg2", "pg3", "pg4"])
     findings = cluster_attention(summary, NOW)
