@@ -74,11 +74,24 @@ def route_findings(endpoints: dict, members: list[dict]) -> list[dict]:
     return findings
 
 
+def virtual_ip_findings(endpoints: dict, members: list[dict]) -> list[dict]:
+    """The virtual IP held by another member than the leader, by several, or by none: red."""
+    if not endpoints.get("virtual_ip"):
+        return []
+    holders = sorted(endpoints.get("virtual_ip_holders") or [])
+    leaders = expected_routes(members, 0)["read_write"]
+    if holders == leaders:
+        return []
+    return [finding(RED, "virtual IP", "%s is held by %s, Patroni's leader is %s" % (
+        endpoints["virtual_ip"], _named(holders), _named(leaders)))]
+
+
 def connection_strings(endpoints: dict, database: str = "postgres") -> dict[str, str]:
     """libpq URIs, without user or password: straight to the members (libpq tries each host
     and keeps the one whose role fits target_session_attrs), and through HAProxy on any
-    member. Through HAProxy the server is not the host dialled, so its certificate can be
-    checked against the cluster CA only (verify-ca), not against the address."""
+    member, and to the virtual IP (which the members' certificates name: verify-full).
+    Through HAProxy the server is not the host dialled, so its certificate can be checked
+    against the cluster CA only (verify-ca), not against the address."""
     addresses = [address for _member, address in sorted((endpoints.get("addresses") or {}).items())]
 
     def uri(port, query: str) -> str:
@@ -88,6 +101,8 @@ def connection_strings(endpoints: dict, database: str = "postgres") -> dict[str,
         "read_write": uri(endpoints["postgresql_port"], "target_session_attrs=read-write&sslmode=verify-full"),
         "read_only": uri(endpoints["postgresql_port"], "target_session_attrs=prefer-standby&sslmode=verify-full"),
     }
+    if endpoints.get("virtual_ip"):
+        strings["virtual_ip"] = "postgresql://%s:%s/%s?sslmode=verify-full" % (endpoints["virtual_ip"], endpoints["postgresql_port"], database)
     if endpoints.get("enabled"):
         strings["haproxy_read_write"] = uri(endpoints["read_write_port"], "sslmode=verify-ca")
         strings["haproxy_read_only"] = uri(endpoints["read_only_port"], "sslmode=verify-ca")
@@ -111,6 +126,10 @@ def endpoint_lines(endpoints: dict, members: list[dict]) -> list[str]:
 
         lines += ["Read-write (HAProxy): %s (%s)" % (strings["haproxy_read_write"], routed("read_write")),
                   "Read-only (HAProxy): %s (%s)" % (strings["haproxy_read_only"], routed("read_only"))]
+    if "virtual_ip" in strings:
+        holders = sorted(endpoints.get("virtual_ip_holders") or [])
+        right = holders == expected_routes(members, 0)["read_write"]
+        lines.append("Virtual IP: %s (%s %s)" % (strings["virtual_ip"], "on" if right else "WRONG: on", _named(holders)))
     if endpoints.get("ca_file"):
         lines.append("TLS: sslrootcert is the cluster CA, %s on any member" % endpoints["ca_file"])
     return lines

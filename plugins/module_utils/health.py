@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ansible_collections.thalassa.dbaas.plugins.module_utils.endpoints import route_findings
+from ansible_collections.thalassa.dbaas.plugins.module_utils.endpoints import route_findings, virtual_ip_findings
 from ansible_collections.thalassa.dbaas.plugins.module_utils.findings import RED, YELLOW, finding
 
 DEFAULT_LIMITS = {
@@ -107,6 +107,7 @@ def cluster_attention(summary: dict, now: datetime, limits: dict | None = None) 
     members = summary.get("members") or []
     findings = (member_findings(members, summary.get("expected_members") or [], limits["replica_lag_bytes"])
                 + route_findings(summary.get("endpoints") or {}, members)
+                + virtual_ip_findings(summary.get("endpoints") or {}, members)
                 + backup_findings(summary.get("backups") or {}, now, limits)
                 + copy_findings(summary.get("offsite_copy") or {}, limits["copy_lag_seconds"]))
     return sorted(findings, key=lambda finding: finding["level"] != RED)

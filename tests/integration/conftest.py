@@ -77,6 +77,7 @@ def pytest_collection_modifyitems(config, items):
 class PlaybookRun:
     def __init__(self, completed: subprocess.CompletedProcess) -> None:
         self.rc = completed.returncode
+        self.stdout = completed.stdout  # what a callback prints; warnings go to stderr
         self.output = completed.stdout + completed.stderr
 
     def recap(self) -> dict[str, dict[str, int]]:
@@ -251,7 +252,8 @@ def host_fingerprint(host: str) -> str:
     script = (
         "for f in /etc/patroni/config.yml /etc/patroni/secrets.env /etc/default/etcd "
         "/etc/systemd/system/patroni.service /etc/postgresql-dbaas/tls/server.crt "
-        "/etc/barman-cloud/settings.json /etc/barman-cloud/credentials /etc/systemd/system/dbaas-backup.timer; do "
+        "/etc/barman-cloud/settings.json /etc/barman-cloud/credentials /etc/systemd/system/dbaas-backup.timer "
+        "/etc/haproxy/haproxy.cfg /etc/keepalived/keepalived.conf; do "
         "[ -e $f ] && stat -c '%n %Y %s' $f && sha256sum $f; done; true"
     )
     completed = subprocess.run(
@@ -315,7 +317,7 @@ def status_json(lab_inventory, cluster: str | None = None) -> dict:
         env={"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json"},
     )
     assert run.rc == 0, run.output
-    events = json.loads(run.output[run.output.index("{"):])
+    events = json.loads(run.stdout[run.stdout.index("{"):])
     messages = [
         result["msg"]
         for play in events["plays"]

@@ -7,6 +7,7 @@ that work as printed, and says when a member's HAProxy does not route."""
 from __future__ import annotations
 
 import time
+import urllib.parse
 from pathlib import Path
 
 import psycopg2
@@ -25,10 +26,27 @@ def addresses() -> dict[str, str]:
     return {member: host_ip(member) for member in DEMO}
 
 
+@pytest.fixture(scope="module")
+def virtual_ip(lab_inventory_data) -> str:
+    return lab_inventory_data["all"]["children"]["dbaas_clusters"]["children"]["demo"]["vars"]["dbaas_virtual_ip"]
+
+
+def holders(address: str) -> list[str]:
+    """The members whose interface holds the address."""
+    return [member for member in DEMO if docker_exec(member, "ip", "-o", "address", "show", "to", address).stdout.strip()]
+
+
 def reached(address: str, port: int, password: str) -> tuple[str, bool]:
     """(address of the server the endpoint led to, whether it is in recovery)."""
     return server_of(psycopg2.connect(host=address, port=port, dbname="postgres", user="postgres", password=password,
                                       sslmode="require", connect_timeout=3))
+
+
+def reached_or_none(address: str, port: int, password: str) -> tuple[str, bool] | None:
+    try:
+        return reached(address, port, password)
+    except psycopg2.Error:
+        return None
 
 
 def server_of(connection) -> tuple[str, bool]:
@@ -45,15 +63,21 @@ def leader() -> str:
     return next(name for name, role in cluster_roles(DEMO[0]).items() if role == "leader")
 
 
-def test_every_members_read_write_port_reaches_the_leader_and_its_read_only_port_a_replica(addresses, lab_secrets):
+def test_every_members_read_write_port_reaches_the_leader_and_its_read_only_port_a_replica(
+        addresses, lab_secrets, virtual_ip):
     password, current = lab_secrets["patroni_superuser_password"], leader()
     for member, address in addresses.items():
         assert reached(address, READ_WRITE, password) == (addresses[current], False), member
         server, in_recovery = reached(address, READ_ONLY, password)
         assert in_recovery and server != addresses[current] and server in addresses.values(), (member, server)
+    # The virtual IP is on the leader's host alone, and PostgreSQL and HAProxy answer on it.
+    assert holders(virtual_ip) == [current]
+    assert reached(virtual_ip, 5432, password) == (virtual_ip, False)
+    assert reached(virtual_ip, READ_WRITE, password) == (addresses[current], False)
 
 
-def test_after_a_switchover_every_read_write_port_reaches_the_new_leader_within_seconds(lab_inventory, addresses, lab_secrets):
+def test_after_a_switchover_every_read_write_port_and_the_virtual_ip_reach_the_new_leader_within_seconds(
+        lab_inventory, addresses, lab_secrets, virtual_ip):
     password, old = lab_secrets["patroni_superuser_password"], leader()
     switched = run_playbook("switchover", lab_inventory, "-e", "switchover_cluster=demo")
     assert switched.rc == 0, switched.output
@@ -73,6 +97,9 @@ def test_after_a_switchover_every_read_write_port_reaches_the_new_leader_within_
     seconds = time.monotonic() - ended
     print(f"\nevery read-write port reached the new leader {seconds:.1f} s after switchover.yml returned")
     assert all(route == (addresses[new], False) for route in routes.values()), routes
+    moved = until(lambda: holders(virtual_ip) == [new] and reached_or_none(virtual_ip, 5432, password) == (virtual_ip, False), 10)
+    print(f"the virtual IP was on the new leader alone {time.monotonic() - ended:.1f} s after switchover.yml returned")
+    assert moved, holders(virtual_ip)
 
 
 def test_site_tags_endpoints_puts_a_changed_configuration_back_and_a_second_run_changes_nothing(
@@ -127,15 +154,21 @@ def test_status_prints_connection_strings_that_reach_the_right_member_as_printed
                                                                                  cluster_ca):
     demo = status_json(lab_inventory, "demo")["demo"]
     strings, current = demo["connection_strings"], leader()
-    assert set(strings) == {"read_write", "read_only", "haproxy_read_write", "haproxy_read_only"}
+    assert set(strings) == {"read_write", "read_only", "haproxy_read_write", "haproxy_read_only", "virtual_ip"}
     assert "password" not in " ".join(strings.values())
     assert not [finding for finding in demo["attention"] if finding["subject"] in DEMO], demo["attention"]
     password = lab_secrets["patroni_superuser_password"]
+    # The virtual IP's string checks the certificate against the address (verify-full): the
+    # members' certificates name it.
+    assert "sslmode=verify-full" in strings["virtual_ip"]
+    virtual_ip = urllib.parse.urlsplit(strings["virtual_ip"]).hostname
     for name, expect_replica in (("read_write", False), ("read_only", True), ("haproxy_read_write", False),
-                                 ("haproxy_read_only", True)):
+                                 ("haproxy_read_only", True), ("virtual_ip", False)):
         uri = strings[name] + f"&sslrootcert={cluster_ca}&connect_timeout=3"
         server, in_recovery = server_of(psycopg2.connect(uri, user="postgres", password=password))
-        assert in_recovery == expect_replica and (server == addresses[current]) != expect_replica, (name, server)
+        # Through the virtual IP the server sees the connection arrive on that address.
+        leader_address = virtual_ip if name == "virtual_ip" else addresses[current]
+        assert in_recovery == expect_replica and (server == leader_address) != expect_replica, (name, server)
     assert set(demo["endpoints"]["routes"]) == set(DEMO)
     assert all(route["read_write"] == [current] for route in demo["endpoints"]["routes"].values())
 

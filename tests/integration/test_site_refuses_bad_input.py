@@ -136,3 +136,11 @@ def test_an_endpoint_port_that_postgresql_already_listens_on_is_refused(make_inv
     run = run_playbook("site", make_inventory(group_vars={"demo": {variable: 5432}}))
     assert_refused_without_change(run, lab_secrets, "Nothing was changed")
     assert f"which the members already listen on: {variable} clash" in " ".join(run.output.split()), run.output
+
+
+def test_a_virtual_ip_outside_the_members_network_is_refused_naming_the_variable(make_inventory, lab_secrets, untouched):
+    run = run_playbook("site", make_inventory(group_vars={"demo": {"dbaas_virtual_ip": "10.99.0.5"}}))
+    assert_refused_without_change(run, lab_secrets, "Nothing was changed")
+    text = " ".join(run.output.split())
+    assert "keepalived_virtual_ip (dbaas_virtual_ip in site.yml) 10.99.0.5 cannot be the virtual IP" in text, run.output
+    assert "is outside the network of this host (172.30.77.0/24" in text

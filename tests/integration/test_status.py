@@ -41,6 +41,11 @@ def test_status_json_shows_each_cluster_with_its_own_members(lab_inventory):
         (item for item in listed if item["status"] == "DONE"), key=lambda item: item["backup_id"])["end_time"]
     assert window["newest_wal"] >= listed[-1]["end_wal"]
 
+    # Each cluster's virtual IP is on its leader alone (keepalived follows Patroni's /primary).
+    assert clusters["demo"]["endpoints"]["virtual_ip_holders"] == [demo[0]["member"]]
+    assert clusters["solo"]["endpoints"]["virtual_ip_holders"] == ["thalassa-lab-pg4"]
+    assert {"virtual_ip", "haproxy_read_write"} <= set(clusters["solo"]["connection_strings"])
+
     solo = clusters["solo"]["members"]
     assert [(member["member"], member["role"], member["state"]) for member in solo] == [
         ("thalassa-lab-pg4", "leader", "running")

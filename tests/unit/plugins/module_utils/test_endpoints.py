@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.thalassa.dbaas.plugins.module_utils.endpoints import (
-    connection_strings, endpoint_lines, expected_routes, parse_stat, route_findings, routes)
+    connection_strings, endpoint_lines, expected_routes, parse_stat, route_findings, routes, virtual_ip_findings)
 
 # What HAProxy 2.6 (Debian bookworm) answered to `show stat` on a lab member, pg2 leading.
 SHOW_STAT = (Path(__file__).parent / "fixtures" / "haproxy_2.6_show_stat.csv").read_text()
@@ -102,3 +102,21 @@ def test_the_table_says_where_every_member_routes_or_names_those_that_route_wron
     wrong = endpoint_lines(endpoints(routes={"thalassa-lab-pg1": {"reachable": False}}), PG2_LEADS)
     assert any(line.endswith("(WRONG on thalassa-lab-pg1)") and line.startswith("Read-write (HAProxy)") for line in wrong)
     assert endpoint_lines({}, PG2_LEADS) == []
+
+
+def test_the_virtual_ip_on_the_leader_alone_needs_no_attention_and_anywhere_else_is_red():
+    assert not virtual_ip_findings(endpoints(virtual_ip="10.0.0.200", virtual_ip_holders=["thalassa-lab-pg2"]), PG2_LEADS)
+    assert not virtual_ip_findings(endpoints(), PG2_LEADS)
+    for holders, named in ((["thalassa-lab-pg1"], "thalassa-lab-pg1"), ([], "nowhere"),
+                           (["thalassa-lab-pg1", "thalassa-lab-pg2"], "thalassa-lab-pg1, thalassa-lab-pg2")):
+        found = virtual_ip_findings(endpoints(virtual_ip="10.0.0.200", virtual_ip_holders=holders), PG2_LEADS)
+        assert found == [{"level": "red", "subject": "virtual IP",
+                          "why": f"10.0.0.200 is held by {named}, Patroni's leader is thalassa-lab-pg2"}]
+
+
+def test_the_virtual_ips_string_checks_the_certificate_against_the_address_and_its_line_says_who_holds_it():
+    value = endpoints(virtual_ip="10.0.0.200", virtual_ip_holders=["thalassa-lab-pg2"])
+    assert connection_strings(value)["virtual_ip"] == "postgresql://10.0.0.200:5432/postgres?sslmode=verify-full"
+    assert "Virtual IP: postgresql://10.0.0.200:5432/postgres?sslmode=verify-full (on thalassa-lab-pg2)" in endpoint_lines(value, PG2_LEADS)
+    moved = endpoint_lines(dict(value, virtual_ip_holders=["thalassa-lab-pg1"]), PG2_LEADS)
+    assert "Virtual IP: postgresql://10.0.0.200:5432/postgres?sslmode=verify-full (WRONG: on thalassa-lab-pg1)" in moved
