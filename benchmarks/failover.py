@@ -5,6 +5,13 @@ scripts/test's) and the repo's venv.
 
     python benchmarks/failover.py [--rounds 1] [--mode sync|async|both] [--pgbench-clients 0]
                                   [--only "host dies" ...] [--etcd-leader as-is|there|elsewhere]
+                                  [--route direct haproxy vip pooler]
+
+Routes, the way the client reaches the leader (--route, default direct): direct (libpq's
+multi-host string, target_session_attrs=read-write), haproxy (every member's read-write
+port 5000), vip (the cluster's virtual IP, port 5432), pooler (every member's PgBouncer,
+port 6432, as a login the script makes; its errors are counted: through the pooler a
+switchover should cost none).
 
 Scenarios, each under a client committing one row at a time (tests/integration/commit_recorder.py):
   host dies        docker kill of the leader's container (then started again; it rejoins)
@@ -173,12 +180,33 @@ def replica_lag(host: str) -> str:
               "FROM pg_stat_replication")
 
 
-def measure(name: str, act, password: str, addresses: list[str], synchronous: bool,
+POOLER_LOGIN = "failover_pooled"
+
+
+def route_clients(route: str, addresses: list[str], password: str, virtual_ip: str) -> dict:
+    """CommitRecorder's arguments for a route (the pooler's login is made on first use:
+    PgBouncer takes no superuser)."""
+    if route == "direct":
+        return dict(addresses=addresses, password=password)
+    if route == "haproxy":
+        return dict(addresses=addresses, password=password, port=5000)
+    if route == "vip":
+        if not virtual_ip:
+            sys.exit("cluster demo has no dbaas_virtual_ip: the vip route needs the lab's vip option")
+        return dict(addresses=[virtual_ip], password=password)
+    pooled_password = "failover-" + password[:12]
+    sh("docker", "exec", "-u", "postgres", leader(), "psql", "-h", "/var/run/postgresql", "-XAtc",
+       f"DROP TABLE IF EXISTS failover_probe; DROP ROLE IF EXISTS {POOLER_LOGIN}; "
+       f"CREATE ROLE {POOLER_LOGIN} LOGIN PASSWORD '{pooled_password}'; GRANT CREATE ON SCHEMA public TO {POOLER_LOGIN}")
+    return dict(addresses=addresses, password=pooled_password, port=6432, user=POOLER_LOGIN, target_session_attrs="any")
+
+
+def measure(name: str, act, client_arguments: dict, synchronous: bool,
             pgbench_clients: int = 0, etcd_placement: str = "as-is") -> tuple[float, int, bool]:
     """Runs one scenario; returns the longest write outage (s), the acknowledged commits lost
     and whether etcd's leader was on the Patroni leader's host at the act."""
     wait(lambda: healthy(synchronous))
-    client = CommitRecorder(addresses, password, table="failover_probe")
+    client = CommitRecorder(**client_arguments, table="failover_probe")
     client.prepare()
     client.start()
     wait(lambda: len(client.acknowledged) >= 50, 30)
@@ -222,7 +250,8 @@ def measure(name: str, act, password: str, addresses: list[str], synchronous: bo
     lost = sorted(set(client.acknowledged) - rows)
     print(f"  {name:15} leader {old} -> {new} (etcd leader {'there' if etcd_there else 'elsewhere'}): "
           f"longest write outage {outage:5.1f} s; "
-          f"acknowledged commits lost: {len(lost)} of {len(client.acknowledged)}{extra}{lag}", flush=True)
+          f"acknowledged commits lost: {len(lost)} of {len(client.acknowledged)}; client errors {len(client.errors)}"
+          f"{extra}{lag}", flush=True)
     if act in (host_dies, host_reboots) or name in ("patroni stop",):
         recover_host(old)
     if etcd_placement == "there":
@@ -233,11 +262,11 @@ def measure(name: str, act, password: str, addresses: list[str], synchronous: bo
 
 def summary(results: dict) -> None:
     print("summary (longest write outage over the runs: min / median / max; acknowledged commits lost, all runs):")
-    for (mode, name), runs in results.items():
+    for (mode, route, name), runs in results.items():
         for etcd_there in (False, True):
             outages = [outage for outage, _lost, there in runs if there == etcd_there]
             if outages:
-                print(f"  {mode:5} {name:15} etcd leader {'there    ' if etcd_there else 'elsewhere'} "
+                print(f"  {mode:5} {route:8} {name:15} etcd leader {'there    ' if etcd_there else 'elsewhere'} "
                       f"{min(outages):5.1f} / {statistics.median(outages):5.1f} / {max(outages):5.1f} s "
                       f"over {len(outages)} runs; lost {sum(lost for _o, lost, there in runs if there == etcd_there)}")
 
@@ -250,6 +279,8 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", choices=list(SCENARIOS) + ["switchover"], help="these scenarios only")
     parser.add_argument("--etcd-leader", choices=["as-is", "there", "elsewhere"], default="as-is",
                         help="move etcd's leader onto or off the Patroni leader's host before each act")
+    parser.add_argument("--route", nargs="+", choices=["direct", "haproxy", "vip", "pooler"], default=["direct"],
+                        help="how the client reaches the leader")
     arguments = parser.parse_args()
     DEMO[:] = lab.members("demo")
     if len(DEMO) != 3:
@@ -264,17 +295,21 @@ def main() -> None:
                  if not arguments.only or name in arguments.only]
     if arguments.pgbench_clients:
         sh("docker", "exec", "-u", "postgres", leader(), PGBENCH, "-i", "-q", "-s", "10", "-h", "/var/run/postgresql", "postgres")
+    demo_vars = yaml.safe_load((INVENTORY / "hosts.yml").read_text())["all"]["children"]["dbaas_clusters"]["children"]["demo"]
+    virtual_ip = (demo_vars.get("vars") or {}).get("dbaas_virtual_ip", "")
     results: dict = {}
     try:
         for mode in modes:
             patch_config({"synchronous_mode": mode == "sync"})
             time.sleep(5)
             print(f"synchronous_mode {mode == 'sync'}:")
-            for _round in range(arguments.rounds):
-                for name, act in scenarios:
-                    results.setdefault((mode, name), []).append(measure(
-                        name, act, secrets["patroni_superuser_password"], addresses, mode == "sync",
-                        arguments.pgbench_clients, arguments.etcd_leader))
+            for route in arguments.route:
+                print(f" route {route}:")
+                client_arguments = route_clients(route, addresses, secrets["patroni_superuser_password"], virtual_ip)
+                for _round in range(arguments.rounds):
+                    for name, act in scenarios:
+                        results.setdefault((mode, route, name), []).append(measure(
+                            name, act, client_arguments, mode == "sync", arguments.pgbench_clients, arguments.etcd_leader))
         summary(results)
     finally:
         wait(lambda: leader() is not None, 60)

@@ -89,7 +89,8 @@ def virtual_ip_findings(endpoints: dict, members: list[dict]) -> list[dict]:
 def connection_strings(endpoints: dict, database: str = "postgres") -> dict[str, str]:
     """libpq URIs, without user or password: straight to the members (libpq tries each host
     and keeps the one whose role fits target_session_attrs), and through HAProxy on any
-    member, and to the virtual IP (which the members' certificates name: verify-full).
+    member, and to the virtual IP (which the members' certificates name: verify-full), and
+    through PgBouncer on any member.
     Through HAProxy the server is not the host dialled, so its certificate can be checked
     against the cluster CA only (verify-ca), not against the address."""
     addresses = [address for _member, address in sorted((endpoints.get("addresses") or {}).items())]
@@ -106,6 +107,9 @@ def connection_strings(endpoints: dict, database: str = "postgres") -> dict[str,
     if endpoints.get("enabled"):
         strings["haproxy_read_write"] = uri(endpoints["read_write_port"], "sslmode=verify-ca")
         strings["haproxy_read_only"] = uri(endpoints["read_only_port"], "sslmode=verify-ca")
+    if int(endpoints.get("pooler_port") or 0):
+        # PgBouncer answers with the member's own certificate, so the address can be checked.
+        strings["pooler"] = uri(endpoints["pooler_port"], "sslmode=verify-full")
     return strings
 
 
@@ -130,6 +134,8 @@ def endpoint_lines(endpoints: dict, members: list[dict]) -> list[str]:
         holders = sorted(endpoints.get("virtual_ip_holders") or [])
         right = holders == expected_routes(members, 0)["read_write"]
         lines.append("Virtual IP: %s (%s %s)" % (strings["virtual_ip"], "on" if right else "WRONG: on", _named(holders)))
+    if "pooler" in strings:
+        lines.append("Read-write (PgBouncer, transaction pooling): %s" % strings["pooler"])
     if endpoints.get("ca_file"):
         lines.append("TLS: sslrootcert is the cluster CA, %s on any member" % endpoints["ca_file"])
     return lines

@@ -11,11 +11,12 @@ import psycopg2
 
 
 class CommitRecorder(threading.Thread):
-    def __init__(self, addresses: list[str], password: str, table: str = "ha_probe", port: int = 5432) -> None:
+    def __init__(self, addresses: list[str], password: str, table: str = "ha_probe", port: int = 5432,
+                 user: str = "postgres", target_session_attrs: str = "read-write") -> None:
         super().__init__(daemon=True)
         self.dsn = dict(
-            host=",".join(addresses), port=port, dbname="postgres", user="postgres", password=password,
-            sslmode="require", target_session_attrs="read-write", connect_timeout=2,
+            host=",".join(addresses), port=port, dbname="postgres", user=user, password=password,
+            sslmode="require", target_session_attrs=target_session_attrs, connect_timeout=2,
             # A member cut off from the network sends no reset: without these, a commit
             # waiting on it would wait for the kernel's TCP timeout (many minutes).
             keepalives=1, keepalives_idle=2, keepalives_interval=1, keepalives_count=3, tcp_user_timeout=5000,

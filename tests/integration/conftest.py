@@ -253,7 +253,7 @@ def host_fingerprint(host: str) -> str:
         "for f in /etc/patroni/config.yml /etc/patroni/secrets.env /etc/default/etcd "
         "/etc/systemd/system/patroni.service /etc/postgresql-dbaas/tls/server.crt "
         "/etc/barman-cloud/settings.json /etc/barman-cloud/credentials /etc/systemd/system/dbaas-backup.timer "
-        "/etc/haproxy/haproxy.cfg /etc/keepalived/keepalived.conf; do "
+        "/etc/haproxy/haproxy.cfg /etc/keepalived/keepalived.conf /etc/pgbouncer/pgbouncer.ini; do "
         "[ -e $f ] && stat -c '%n %Y %s' $f && sha256sum $f; done; true"
     )
     completed = subprocess.run(

@@ -154,10 +154,11 @@ def test_status_prints_connection_strings_that_reach_the_right_member_as_printed
                                                                                  cluster_ca):
     demo = status_json(lab_inventory, "demo")["demo"]
     strings, current = demo["connection_strings"], leader()
-    assert set(strings) == {"read_write", "read_only", "haproxy_read_write", "haproxy_read_only", "virtual_ip"}
+    assert set(strings) == {"read_write", "read_only", "haproxy_read_write", "haproxy_read_only", "virtual_ip", "pooler"}
     assert "password" not in " ".join(strings.values())
     assert not [finding for finding in demo["attention"] if finding["subject"] in DEMO], demo["attention"]
     password = lab_secrets["patroni_superuser_password"]
+    # The pooler's string takes no superuser: test_pooler.py connects with it as printed.
     # The virtual IP's string checks the certificate against the address (verify-full): the
     # members' certificates name it.
     assert "sslmode=verify-full" in strings["virtual_ip"]

@@ -144,3 +144,11 @@ def test_a_virtual_ip_outside_the_members_network_is_refused_naming_the_variable
     text = " ".join(run.output.split())
     assert "keepalived_virtual_ip (dbaas_virtual_ip in site.yml) 10.99.0.5 cannot be the virtual IP" in text, run.output
     assert "is outside the network of this host (172.30.77.0/24" in text
+
+
+def test_a_pool_size_of_zero_is_refused_naming_the_variable(make_inventory, lab_secrets, untouched):
+    run = run_playbook("site", make_inventory(group_vars={"demo": {"pgbouncer_default_pool_size": 0}}))
+    assert_refused_without_change(run, lab_secrets, "Nothing was changed")
+    text = " ".join(run.output.split())
+    assert "pgbouncer_default_pool_size and pgbouncer_max_client_conn must be 1 or more" in text, run.output
+    assert "(got 0, 500," in text, run.output

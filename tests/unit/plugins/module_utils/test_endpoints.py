@@ -120,3 +120,12 @@ def test_the_virtual_ips_string_checks_the_certificate_against_the_address_and_i
     assert "Virtual IP: postgresql://10.0.0.200:5432/postgres?sslmode=verify-full (on thalassa-lab-pg2)" in endpoint_lines(value, PG2_LEADS)
     moved = endpoint_lines(dict(value, virtual_ip_holders=["thalassa-lab-pg1"]), PG2_LEADS)
     assert "Virtual IP: postgresql://10.0.0.200:5432/postgres?sslmode=verify-full (WRONG: on thalassa-lab-pg1)" in moved
+
+
+def test_the_poolers_string_reaches_every_members_pgbouncer_and_checks_the_address():
+    value = endpoints(pooler_port="6432")
+    assert connection_strings(value)["pooler"] == "postgresql://10.0.0.11:6432,10.0.0.12:6432/postgres?sslmode=verify-full"
+    assert "Read-write (PgBouncer, transaction pooling): postgresql://10.0.0.11:6432,10.0.0.12:6432/postgres?sslmode=verify-full" \
+        in endpoint_lines(value, PG2_LEADS)
+    assert "pooler" not in connection_strings(endpoints(pooler_port="0"))
+    assert "pooler" not in connection_strings(endpoints())
