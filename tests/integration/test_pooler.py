@@ -103,3 +103,29 @@ def test_a_switchover_through_the_pooler_costs_its_clients_no_error(lab_inventor
         assert set(client.acknowledged) <= present, member
         print(f"\nthrough {member}'s PgBouncer: {len(client.acknowledged)} commits, no error, "
               f"longest wait between two {client.longest_pause():.2f} s")
+
+
+def test_a_transaction_that_outlasts_the_pause_timeout_leaves_the_leader_and_resumes_every_pool(
+        lab_inventory, app_password):
+    wait_until("a healthy cluster", all_streaming)
+    old, marker = leader(), secrets.randbelow(10**9)
+    held = through_pooler(DEMO[0], LOGIN, app_password)
+    try:
+        with held.cursor() as cursor:  # a transaction left open, as a slow batch would
+            cursor.execute("CREATE TABLE IF NOT EXISTS pool_held (n int)")
+            held.commit()
+            cursor.execute("INSERT INTO pool_held VALUES (%s)", (marker,))
+        run = run_playbook("switchover", lab_inventory, "-e", "switchover_cluster=demo", "-e", "pgbouncer_pause_timeout=3")
+        assert run.rc != 0, run.output
+        text = " ".join(run.output.split())
+        assert f"The pools on {DEMO[0]} did not pause within 3 s" in text, run.output
+        assert "so the leader was not changed and the pools resumed" in text
+        assert leader() == old
+        for member in DEMO:  # every pool answers at once (a paused one would hold the query: rc 124)
+            answered = docker_exec(member, "env", f"PGPASSWORD={app_password}", "timeout", "5", "psql", "-XAtc", "SELECT 1",
+                                   f"host=127.0.0.1 port={POOLER} dbname=postgres user={LOGIN} sslmode=require", check=False)
+            assert (answered.returncode, answered.stdout.strip()) == (0, "1"), (member, answered.stderr)
+        held.commit()  # the held transaction went on, and commits
+    finally:
+        held.close()
+    assert psql(old, f"SELECT count(*) FROM pool_held WHERE n = {marker}") == "1"
