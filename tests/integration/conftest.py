@@ -248,13 +248,18 @@ def lab_hosts(inventory_data: dict, cluster: str | None = None) -> list[str]:
 
 
 def host_fingerprint(host: str) -> str:
-    """What a deploy writes on a host: config files' checksums and mtimes, and etcd's data."""
+    """What a deploy writes or restarts on a host: config files' checksums and mtimes, when
+    each service and PostgreSQL's postmaster (which Patroni restarts without restarting
+    itself) last started."""
     script = (
         "for f in /etc/patroni/config.yml /etc/patroni/secrets.env /etc/default/etcd "
         "/etc/systemd/system/patroni.service /etc/postgresql-dbaas/tls/server.crt "
         "/etc/barman-cloud/settings.json /etc/barman-cloud/credentials /etc/systemd/system/dbaas-backup.timer "
         "/etc/haproxy/haproxy.cfg /etc/keepalived/keepalived.conf /etc/pgbouncer/pgbouncer.ini; do "
-        "[ -e $f ] && stat -c '%n %Y %s' $f && sha256sum $f; done; true"
+        "[ -e $f ] && stat -c '%n %Y %s' $f && sha256sum $f; done; "
+        "systemctl show -p Id -p ExecMainStartTimestamp etcd patroni haproxy keepalived pgbouncer; "
+        "[ -S /var/run/postgresql/.s.PGSQL.5432 ] && "
+        "su postgres -c \"psql -h /var/run/postgresql -XAtc 'SELECT pg_postmaster_start_time()'\"; true"
     )
     completed = subprocess.run(
         ["docker", "exec", host, "sh", "-c", script], capture_output=True, text=True, check=True

@@ -152,3 +152,11 @@ def test_a_pool_size_of_zero_is_refused_naming_the_variable(make_inventory, lab_
     text = " ".join(run.output.split())
     assert "pgbouncer_default_pool_size and pgbouncer_max_client_conn must be 1 or more" in text, run.output
     assert "(got 0, 500," in text, run.output
+
+
+def test_a_pooler_without_the_client_endpoints_is_refused_naming_both_variables(make_inventory, lab_secrets, untouched):
+    run = run_playbook("site", make_inventory(group_vars={"demo": {"dbaas_client_endpoints": False}}))
+    assert_refused_without_change(run, lab_secrets, "Nothing was changed")
+    text = " ".join(run.output.split())
+    assert "dbaas_pooler needs dbaas_client_endpoints" in text, run.output
+    assert "set dbaas_client_endpoints to true or dbaas_pooler to false" in text
