@@ -15,14 +15,15 @@ from xml.etree import ElementTree
 from pathlib import Path
 
 
-def stages(directory: Path) -> list[tuple[str, float, str]]:
+def stages(directory: Path) -> list[tuple[str, float, str, int | None]]:
+    """(name, wall seconds, outcome, the machine's CPU busy percent meanwhile or None)."""
     path = directory / "stages.tsv"
     if not path.exists():
         return []
     rows = []
     for line in path.read_text().splitlines():
-        name, seconds, outcome = line.split("\t")
-        rows.append((name, float(seconds), outcome))
+        name, seconds, outcome, *busy = line.split("\t")
+        rows.append((name, float(seconds), outcome, int(busy[0]) if busy else None))
     return rows
 
 
@@ -68,10 +69,11 @@ def main() -> None:
     arguments = parser.parse_args()
     rows = stages(arguments.directory)
     if rows:
-        width = max(len(name) for name, _seconds, _outcome in rows)
-        print("Stage wall times, in the order they ended (a stage marked beside another ran at the same time):")
-        for name, seconds, outcome in rows:
-            print("  %-*s  %7s  %s" % (width, name, minutes(seconds), outcome))
+        width = max(len(name) for name, _seconds, _outcome, _busy in rows)
+        print("Stage wall times, in the order they ended (a stage marked beside another ran at the same time),")
+        print("and how busy the machine's CPUs were meanwhile:")
+        for name, seconds, outcome, busy in rows:
+            print("  %-*s  %7s  %4s  %s" % (width, name, minutes(seconds), "" if busy is None else "%d%%" % busy, outcome))
     cases = test_times(arguments.directory)
     if cases:
         print("The %d slowest tests (setup and teardown included), of %d:" % (min(arguments.slowest, len(cases)), len(cases)))

@@ -80,6 +80,12 @@ def at_segment_start(host: str) -> bool:
     return psql(host, "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn) % 16777216 = 40") == "t"
 
 
+def switched_to_a_new_segment(host: str) -> bool:
+    psql(host, "SELECT pg_switch_wal()")
+    time.sleep(1)  # what a checkpoint or Patroni writes right after the switch shows here
+    return at_segment_start(host)
+
+
 def rows(host: str) -> set[int]:
     return {int(n) for n in psql(host, "SELECT n FROM ha_probe").split()}
 
@@ -288,10 +294,11 @@ def test_a_dead_leader_host_is_replaced_in_another_az_and_rejoins_by_itself_whil
         moved = wait_until("the virtual IP on the new leader", lambda: virtual_ip_holders(virtual_ip) == [new], 15)
         print(f"the virtual IP was on {new} {moved:.1f} s after it led")
         assert_nothing_acknowledged_is_lost(recorder, new)
-        # No client writes from here on. Once archive_timeout has switched the idle leader to
-        # a new segment, it writes nothing more: without the nudge, the WAL that pg_rewind
-        # makes the old leader wait for would never come.
-        wait_until("the idle leader at the start of a segment", lambda: at_segment_start(new), 150)
+        # No client writes from here on. An idle leader at the start of a segment writes
+        # nothing more: without the nudge, the WAL that pg_rewind makes the old leader wait
+        # for would never come. archive_timeout would take the leader there within a minute;
+        # a switch does now (it writes nothing when already at a segment's start).
+        wait_until("the idle leader at the start of a segment", lambda: switched_to_a_new_segment(new), 150)
     finally:
         subprocess.run(["docker", "start", old], check=True, capture_output=True)
     # Patroni alone brings it back (pg_rewind): no playbook runs here.

@@ -26,7 +26,8 @@ def report(directory: Path) -> str:
 
 
 def test_the_report_shows_stages_the_slowest_test_and_the_costliest_ansible_runs(tmp_path: Path):
-    (tmp_path / "stages.tsv").write_text("lab\t151\tpassed\nintegration: solo lane\t1200\tFAILED (1)\n")
+    (tmp_path / "stages.tsv").write_text("lab\t151\tpassed\t37\nintegration: solo lane\t1200\tFAILED (1)\t100\n"
+                                         "total\t1400\tFAILED (1)\n")
     (tmp_path / "junit-solo.xml").write_text(JUNIT)
     (tmp_path / "ansible-runs-1.tsv").write_text(
         "test_a::test_quick\tstatus --limit solo\t9.5\t4.5\n"
@@ -35,8 +36,9 @@ def test_the_report_shows_stages_the_slowest_test_and_the_costliest_ansible_runs
 
     printed = report(tmp_path).splitlines()
 
-    assert "  lab                        2:31  passed" in printed
-    assert "  integration: solo lane    20:00  FAILED (1)" in printed
+    assert "  lab                        2:31   37%  passed" in printed
+    assert "  integration: solo lane    20:00  100%  FAILED (1)" in printed
+    assert "  total                     23:20        FAILED (1)" in printed  # written without a CPU figure
     assert "     95.0 s  solo       tests/integration/test_b.py::test_slow" in printed
     assert not any("test_quick" in line for line in printed)  # --slowest 2
     assert "The integration tests' 3 ansible runs took 0:24 of controller CPU; the costliest kinds:" in printed
