@@ -20,6 +20,10 @@ Scenarios, each under a client committing one row at a time (tests/integration/c
   patroni stop     systemctl stop patroni on the leader (a clean stop hands over)
   patroni crash    kill -9 of the leader's Patroni (systemd restarts it)
   switchover       playbooks/switchover.yml (the playbook's own run time is printed too)
+  replica dies     docker kill of the replica a read-only client reads from (then started
+                   again; it rejoins): the figure is that client's longest read outage. Routes
+                   direct (target_session_attrs=prefer-standby) and haproxy (the read-only
+                   port 5001) only: the virtual IP and the pooler lead to the leader alone.
 "Mode async" turns Patroni's synchronous_mode off for the run and back on afterwards; the
 lost-commit count there is the asynchronous recovery point. With --pgbench-clients N, a
 pgbench TPC-B load runs on the leader beside the client, so that the replicas lag the way
@@ -41,6 +45,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -49,6 +54,7 @@ sys.path.insert(0, str(REPO / "tests" / "integration"))
 from commit_recorder import CommitRecorder  # noqa: E402  pylint: disable=wrong-import-position
 from etcd_view import etcd_leader, move_etcd_leader  # noqa: E402  pylint: disable=wrong-import-position
 
+import psycopg2  # noqa: E402  pylint: disable=wrong-import-position
 import yaml  # noqa: E402  pylint: disable=wrong-import-position
 
 import lab  # noqa: E402  pylint: disable=wrong-import-position
@@ -180,6 +186,84 @@ def replica_lag(host: str) -> str:
               "FROM pg_stat_replication")
 
 
+class ReadRecorder(threading.Thread):
+    """Reads, one query at a time, which server answers; records when each read succeeded."""
+
+    def __init__(self, dsn: dict) -> None:
+        super().__init__(daemon=True)
+        self.dsn = dict(dsn, dbname="postgres", sslmode="require", connect_timeout=2, keepalives=1, keepalives_idle=2,
+                        keepalives_interval=1, keepalives_count=3, tcp_user_timeout=5000)
+        self.answered_at: list[float] = []
+        self.servers: list[tuple[str, bool]] = []
+        self.errors: list[str] = []
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        connection = None
+        while not self._halt.is_set():
+            try:
+                if connection is None:
+                    connection = psycopg2.connect(**self.dsn)
+                    connection.autocommit = True
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT host(inet_server_addr()), pg_is_in_recovery()")
+                    self.servers.append(cursor.fetchone())
+                self.answered_at.append(time.monotonic())
+            except psycopg2.Error as error:
+                self.errors.append(str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__)
+                if connection is not None:
+                    connection.close()
+                connection = None
+                time.sleep(0.1)
+            time.sleep(0.02)
+        if connection is not None:
+            connection.close()
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(timeout=30)
+
+    def longest_pause(self) -> float:
+        times = self.answered_at
+        return max((later - earlier for earlier, later in zip(times, times[1:])), default=0.0)
+
+
+def read_route(route: str, addresses: list[str], password: str) -> dict | None:
+    """psycopg2's arguments for a read-only client on a route, or None where it has no replica to offer."""
+    if route == "direct":
+        return dict(host=",".join(addresses), port=5432, user="postgres", password=password,
+                    target_session_attrs="prefer-standby")
+    if route == "haproxy":
+        return dict(host=",".join(addresses), port=5001, user="postgres", password=password)
+    return None
+
+
+def measure_replica_death(read_arguments: dict, addresses: list[str], synchronous: bool) -> tuple[float, int, bool]:
+    """Kills the replica a read-only client reads from; returns the client's longest read
+    outage (s), 0 commits lost (none are written) and False (etcd's leader is not the point)."""
+    wait(lambda: healthy(synchronous))
+    client = ReadRecorder(read_arguments)
+    client.start()
+    wait(lambda: len(client.answered_at) >= 50, 30)
+    address, in_recovery = client.servers[-1]
+    by_address = dict(zip(addresses, DEMO))
+    if not in_recovery or address not in by_address:
+        client.stop()
+        raise SystemExit(f"the read-only client reads from {address} (in recovery: {in_recovery}), not from a replica")
+    victim = by_address[address]
+    started = time.monotonic()
+    sh("docker", "kill", victim)
+    wait(lambda: time.monotonic() - started > 5 and time.monotonic() - client.answered_at[-1] < 1, 120)
+    time.sleep(2)
+    client.stop()
+    after = {f"{server} ({'replica' if recovery else 'leader'})" for server, recovery in client.servers[-20:]}
+    print(f"  {'replica dies':15} replica {victim} killed: longest read outage {client.longest_pause():5.1f} s; "
+          f"client errors {len(client.errors)}; reads then from {', '.join(sorted(after))}", flush=True)
+    recover_host(victim)
+    wait(lambda: healthy(synchronous))
+    return client.longest_pause(), 0, False
+
+
 POOLER_LOGIN = "failover_pooled"
 
 
@@ -196,7 +280,8 @@ def route_clients(route: str, addresses: list[str], password: str, virtual_ip: s
         return dict(addresses=[virtual_ip], password=password)
     pooled_password = "failover-" + password[:12]
     sh("docker", "exec", "-u", "postgres", leader(), "psql", "-h", "/var/run/postgresql", "-XAtc",
-       f"DROP TABLE IF EXISTS failover_probe; DROP ROLE IF EXISTS {POOLER_LOGIN}; "
+       f"DROP TABLE IF EXISTS failover_probe; DO $$BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{POOLER_LOGIN}') "
+       f"THEN DROP OWNED BY {POOLER_LOGIN}; DROP ROLE {POOLER_LOGIN}; END IF; END$$; "
        f"CREATE ROLE {POOLER_LOGIN} LOGIN PASSWORD '{pooled_password}'; GRANT CREATE ON SCHEMA public TO {POOLER_LOGIN}")
     return dict(addresses=addresses, password=pooled_password, port=6432, user=POOLER_LOGIN, target_session_attrs="any")
 
@@ -261,7 +346,8 @@ def measure(name: str, act, client_arguments: dict, synchronous: bool,
 
 
 def summary(results: dict) -> None:
-    print("summary (longest write outage over the runs: min / median / max; acknowledged commits lost, all runs):")
+    print("summary (longest write outage over the runs, for replica dies the read outage: min / median / max;"
+          " acknowledged commits lost, all runs):")
     for (mode, route, name), runs in results.items():
         for etcd_there in (False, True):
             outages = [outage for outage, _lost, there in runs if there == etcd_there]
@@ -276,7 +362,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--mode", choices=["sync", "async", "both"], default="both")
     parser.add_argument("--pgbench-clients", type=int, default=0, help="pgbench load beside the client (0: none)")
-    parser.add_argument("--only", nargs="+", choices=list(SCENARIOS) + ["switchover"], help="these scenarios only")
+    parser.add_argument("--only", nargs="+", choices=list(SCENARIOS) + ["switchover", "replica dies"],
+                        help="these scenarios only")
     parser.add_argument("--etcd-leader", choices=["as-is", "there", "elsewhere"], default="as-is",
                         help="move etcd's leader onto or off the Patroni leader's host before each act")
     parser.add_argument("--route", nargs="+", choices=["direct", "haproxy", "vip", "pooler"], default=["direct"],
@@ -293,6 +380,7 @@ def main() -> None:
     modes = ["sync", "async"] if arguments.mode == "both" else [arguments.mode]
     scenarios = [(name, act) for name, act in list(SCENARIOS.items()) + [("switchover", None)]
                  if not arguments.only or name in arguments.only]
+    replica_dies = not arguments.only or "replica dies" in arguments.only
     if arguments.pgbench_clients:
         sh("docker", "exec", "-u", "postgres", leader(), PGBENCH, "-i", "-q", "-s", "10", "-h", "/var/run/postgresql", "postgres")
     demo_vars = yaml.safe_load((INVENTORY / "hosts.yml").read_text())["all"]["children"]["dbaas_clusters"]["children"]["demo"]
@@ -306,10 +394,14 @@ def main() -> None:
             for route in arguments.route:
                 print(f" route {route}:")
                 client_arguments = route_clients(route, addresses, secrets["patroni_superuser_password"], virtual_ip)
+                read_arguments = read_route(route, addresses, secrets["patroni_superuser_password"])
                 for _round in range(arguments.rounds):
                     for name, act in scenarios:
                         results.setdefault((mode, route, name), []).append(measure(
                             name, act, client_arguments, mode == "sync", arguments.pgbench_clients, arguments.etcd_leader))
+                    if replica_dies and read_arguments:
+                        results.setdefault((mode, route, "replica dies"), []).append(
+                            measure_replica_death(read_arguments, addresses, mode == "sync"))
         summary(results)
     finally:
         wait(lambda: leader() is not None, 60)
