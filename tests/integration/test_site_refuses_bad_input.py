@@ -160,3 +160,10 @@ def test_a_pooler_without_the_client_endpoints_is_refused_naming_both_variables(
     text = " ".join(run.output.split())
     assert "dbaas_pooler needs dbaas_client_endpoints" in text, run.output
     assert "set dbaas_client_endpoints to true or dbaas_pooler to false" in text
+
+
+def test_an_etcd_election_timeout_under_five_heartbeats_is_refused_naming_both(make_inventory, lab_secrets, untouched):
+    run = run_playbook("site", make_inventory(group_vars={"demo": {"etcd_election_timeout": 300}}))
+    assert_refused_without_change(run, lab_secrets, "Nothing was changed")
+    text = " ".join(run.output.split())
+    assert "etcd_election_timeout (300 ms) must be at least 5 times etcd_heartbeat_interval (100 ms" in text, run.output
