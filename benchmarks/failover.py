@@ -45,16 +45,14 @@ import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "integration"))
-from commit_recorder import CommitRecorder  # noqa: E402  pylint: disable=wrong-import-position
+from commit_recorder import CommitRecorder, ReadRecorder  # noqa: E402  pylint: disable=wrong-import-position
 from etcd_view import etcd_leader, move_etcd_leader  # noqa: E402  pylint: disable=wrong-import-position
 
-import psycopg2  # noqa: E402  pylint: disable=wrong-import-position
 import yaml  # noqa: E402  pylint: disable=wrong-import-position
 
 import lab  # noqa: E402  pylint: disable=wrong-import-position
@@ -186,55 +184,12 @@ def replica_lag(host: str) -> str:
               "FROM pg_stat_replication")
 
 
-class ReadRecorder(threading.Thread):
-    """Reads, one query at a time, which server answers; records when each read succeeded."""
-
-    def __init__(self, dsn: dict) -> None:
-        super().__init__(daemon=True)
-        self.dsn = dict(dsn, dbname="postgres", sslmode="require", connect_timeout=2, keepalives=1, keepalives_idle=2,
-                        keepalives_interval=1, keepalives_count=3, tcp_user_timeout=5000)
-        self.answered_at: list[float] = []
-        self.servers: list[tuple[str, bool]] = []
-        self.errors: list[str] = []
-        self._halt = threading.Event()
-
-    def run(self) -> None:
-        connection = None
-        while not self._halt.is_set():
-            try:
-                if connection is None:
-                    connection = psycopg2.connect(**self.dsn)
-                    connection.autocommit = True
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT host(inet_server_addr()), pg_is_in_recovery()")
-                    self.servers.append(cursor.fetchone())
-                self.answered_at.append(time.monotonic())
-            except psycopg2.Error as error:
-                self.errors.append(str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__)
-                if connection is not None:
-                    connection.close()
-                connection = None
-                time.sleep(0.1)
-            time.sleep(0.02)
-        if connection is not None:
-            connection.close()
-
-    def stop(self) -> None:
-        self._halt.set()
-        self.join(timeout=30)
-
-    def longest_pause(self) -> float:
-        times = self.answered_at
-        return max((later - earlier for earlier, later in zip(times, times[1:])), default=0.0)
-
-
 def read_route(route: str, addresses: list[str], password: str) -> dict | None:
-    """psycopg2's arguments for a read-only client on a route, or None where it has no replica to offer."""
+    """ReadRecorder's arguments for a read-only client on a route, or None where it has no replica to offer."""
     if route == "direct":
-        return dict(host=",".join(addresses), port=5432, user="postgres", password=password,
-                    target_session_attrs="prefer-standby")
+        return dict(addresses=addresses, password=password, target_session_attrs="prefer-standby")
     if route == "haproxy":
-        return dict(host=",".join(addresses), port=5001, user="postgres", password=password)
+        return dict(addresses=addresses, password=password, port=5001, target_session_attrs="any")
     return None
 
 
@@ -242,7 +197,7 @@ def measure_replica_death(read_arguments: dict, addresses: list[str], synchronou
     """Kills the replica a read-only client reads from; returns the client's longest read
     outage (s), 0 commits lost (none are written) and False (etcd's leader is not the point)."""
     wait(lambda: healthy(synchronous))
-    client = ReadRecorder(read_arguments)
+    client = ReadRecorder(**read_arguments)
     client.start()
     wait(lambda: len(client.answered_at) >= 50, 30)
     address, in_recovery = client.servers[-1]

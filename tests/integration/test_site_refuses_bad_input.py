@@ -20,6 +20,14 @@ def assert_refused_without_change(run, lab_secrets, *expected):
         assert str(secret) not in run.output
 
 
+def refused_demo_settings(make_inventory, lab_secrets, **settings) -> str:
+    """site.yml with these settings for the demo cluster, refused before any change; its
+    output with the line wrapping undone, for the message's checks."""
+    run = run_playbook("site", make_inventory(group_vars={"demo": settings}))
+    assert_refused_without_change(run, lab_secrets, "Nothing was changed")
+    return " ".join(run.output.split())
+
+
 def test_host_without_availability_zone_is_refused(make_inventory, lab_secrets, untouched):
     def drop_from_az(data):
         data["all"]["children"]["az1"]["hosts"].pop("thalassa-lab-pg1")
@@ -139,31 +147,23 @@ def test_an_endpoint_port_that_postgresql_already_listens_on_is_refused(make_inv
 
 
 def test_a_virtual_ip_outside_the_members_network_is_refused_naming_the_variable(make_inventory, lab_secrets, untouched):
-    run = run_playbook("site", make_inventory(group_vars={"demo": {"dbaas_virtual_ip": "10.99.0.5"}}))
-    assert_refused_without_change(run, lab_secrets, "Nothing was changed")
-    text = " ".join(run.output.split())
-    assert "keepalived_virtual_ip (dbaas_virtual_ip in site.yml) 10.99.0.5 cannot be the virtual IP" in text, run.output
+    text = refused_demo_settings(make_inventory, lab_secrets, dbaas_virtual_ip="10.99.0.5")
+    assert "keepalived_virtual_ip (dbaas_virtual_ip in site.yml) 10.99.0.5 cannot be the virtual IP" in text, text
     assert "is outside the network of this host (172.30.77.0/24" in text
 
 
 def test_a_pool_size_of_zero_is_refused_naming_the_variable(make_inventory, lab_secrets, untouched):
-    run = run_playbook("site", make_inventory(group_vars={"demo": {"pgbouncer_default_pool_size": 0}}))
-    assert_refused_without_change(run, lab_secrets, "Nothing was changed")
-    text = " ".join(run.output.split())
-    assert "pgbouncer_default_pool_size and pgbouncer_max_client_conn must be 1 or more" in text, run.output
-    assert "(got 0, 500," in text, run.output
+    text = refused_demo_settings(make_inventory, lab_secrets, pgbouncer_default_pool_size=0)
+    assert "pgbouncer_default_pool_size and pgbouncer_max_client_conn must be 1 or more" in text, text
+    assert "(got 0, 500," in text, text
 
 
 def test_a_pooler_without_the_client_endpoints_is_refused_naming_both_variables(make_inventory, lab_secrets, untouched):
-    run = run_playbook("site", make_inventory(group_vars={"demo": {"dbaas_client_endpoints": False}}))
-    assert_refused_without_change(run, lab_secrets, "Nothing was changed")
-    text = " ".join(run.output.split())
-    assert "dbaas_pooler needs dbaas_client_endpoints" in text, run.output
+    text = refused_demo_settings(make_inventory, lab_secrets, dbaas_client_endpoints=False)
+    assert "dbaas_pooler needs dbaas_client_endpoints" in text, text
     assert "set dbaas_client_endpoints to true or dbaas_pooler to false" in text
 
 
 def test_an_etcd_election_timeout_under_five_heartbeats_is_refused_naming_both(make_inventory, lab_secrets, untouched):
-    run = run_playbook("site", make_inventory(group_vars={"demo": {"etcd_election_timeout": 300}}))
-    assert_refused_without_change(run, lab_secrets, "Nothing was changed")
-    text = " ".join(run.output.split())
-    assert "etcd_election_timeout (300 ms) must be at least 5 times etcd_heartbeat_interval (100 ms" in text, run.output
+    text = refused_demo_settings(make_inventory, lab_secrets, etcd_election_timeout=300)
+    assert "etcd_election_timeout (300 ms) must be at least 5 times etcd_heartbeat_interval (100 ms" in text, text
