@@ -18,7 +18,7 @@ from ansible_collections.thalassa.dbaas.plugins.module_utils import host_files
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("dest_dir", "templates", "sources", "files", "owner", "group", "mode"))
+    _VALID_ARGS = frozenset(("dest_dir", "templates", "sources", "files", "remove", "owner", "group", "mode"))
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}

@@ -53,3 +53,20 @@ def content_diff(path: str, before: bytes | None, after: str) -> dict:
         "before": "" if before is None else before.decode("utf-8", errors="replace"),
         "after": after,
     }
+
+
+def names_to_remove(names: list[str], wanted: dict[str, str]) -> list[str]:
+    """The files to remove, refusing a name outside the directory or one that is also wanted."""
+    checked: dict[str, str] = {}
+    for name in names:
+        if name in checked:
+            continue
+        add_file(checked, name, "")
+        if name in wanted:
+            raise ValueError("%s is both given and to remove" % name)
+    return sorted(checked)
+
+
+def removal_diff(path: str) -> dict:
+    """The --diff entry of a removed file: its path and state, never its content (it may hold a key)."""
+    return {"before": {"path": path, "state": "file"}, "after": {"path": path, "state": "absent"}}

@@ -23,7 +23,7 @@ author:
   - Thalassa DBaaS team (@thalassa-dbaas)
 options:
   dest_dir:
-    description: The directory on the host that receives the files. It must exist.
+    description: The directory on the host that receives the files. It must exist when there are files to write.
     type: path
     required: true
   templates:
@@ -47,6 +47,14 @@ options:
       - The action plugin also passes the rendered O(templates) and O(sources) to the host here.
     type: dict
     default: {}
+  remove:
+    description:
+      - Names of files in O(dest_dir) to remove when they are there (files an earlier run
+        wrote and that are no longer wanted). A name both given and to remove is refused.
+      - C(--diff) names a removed file, never its content (it may hold a key).
+    type: list
+    elements: str
+    default: []
   owner:
     description: Owner of every file of the set.
     type: str
@@ -81,6 +89,11 @@ EXAMPLES = r"""
     mode: "0644"
   register: units
 
+- name: Forget another store's settings
+  thalassa.dbaas.host_files:
+    dest_dir: /etc/dbaas/backup
+    remove: [restore-source.json, restore-source-credentials]
+
 - name: Install the archiver and the pure logic it imports
   thalassa.dbaas.host_files:
     dest_dir: /usr/local/lib/dbaas
@@ -90,7 +103,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 changed_files:
-  description: Paths whose content or attributes changed (in check mode, would change), in name order.
+  description: Paths written, removed or whose attributes changed (in check mode, that would be), in name order.
   returned: always
   type: list
   elements: str
@@ -133,6 +146,7 @@ def main():
             templates=dict(type="list", elements="str", default=[]),
             sources=dict(type="list", elements="str", default=[]),
             files=dict(type="dict", default={}),
+            remove=dict(type="list", elements="str", default=[]),
             owner=dict(type="str"),
             group=dict(type="str"),
             mode=dict(type="raw"),
@@ -143,10 +157,16 @@ def main():
     if module.params["templates"] or module.params["sources"]:
         module.fail_json(msg="templates and sources are read on the controller by this module's action plugin; "
                              "run it as thalassa.dbaas.host_files in a task.")
+    if not os.path.isdir(dest_dir) and not module.params["files"]:
+        module.exit_json(changed=False, changed_files=[], diff=[])  # nothing to write, and nothing there to remove
     if not os.path.isdir(dest_dir):
         module.fail_json(msg="%s is not a directory on %s: create it before installing files into it. Nothing was changed."
                              % (dest_dir, os.uname()[1]))
     wanted = module.params["files"]
+    try:
+        to_remove = host_files.names_to_remove(module.params["remove"], wanted)
+    except ValueError as error:
+        module.fail_json(msg="%s. Nothing was changed." % error)
     current = {name: current_content(os.path.join(dest_dir, name)) for name in wanted}
     changed, diffs = set(), []
     for name in host_files.files_to_write(wanted, current):
@@ -164,6 +184,13 @@ def main():
             changed.add(path)
             if attribute_diff["before"] or attribute_diff["after"]:
                 diffs.append(attribute_diff)
+    for name in to_remove:
+        path = os.path.join(dest_dir, name)
+        if os.path.lexists(path):
+            changed.add(path)
+            diffs.append(host_files.removal_diff(path))
+            if not module.check_mode:
+                os.remove(path)
     module.exit_json(changed=bool(changed), changed_files=sorted(changed), diff=diffs)
 
 

@@ -54,3 +54,22 @@ def test_the_diff_of_a_new_file_says_it_was_absent():
 def test_the_diff_of_a_changed_file_shows_both_contents():
     diff = host_files.content_diff("/etc/a", b"before\n", "after\n")
     assert (diff["before"], diff["after"], diff["before_header"]) == ("before\n", "after\n", "/etc/a")
+
+
+def test_files_to_remove_are_named_once_in_order():
+    assert host_files.names_to_remove(["b.key", "a.json", "b.key"], {"c.conf": "x"}) == ["a.json", "b.key"]
+
+
+def test_a_file_both_given_and_to_remove_is_refused():
+    with pytest.raises(ValueError, match="both given and to remove"):
+        host_files.names_to_remove(["a.conf"], {"a.conf": "x"})
+
+
+def test_a_removal_outside_the_directory_is_refused():
+    with pytest.raises(ValueError, match="not a file name"):
+        host_files.names_to_remove(["../credentials"], {})
+
+
+def test_the_diff_of_a_removal_shows_no_content():
+    assert host_files.removal_diff("/etc/dbaas/key") == {
+        "before": {"path": "/etc/dbaas/key", "state": "file"}, "after": {"path": "/etc/dbaas/key", "state": "absent"}}
