@@ -31,10 +31,15 @@ def name_from_source(source: str) -> str:
     return name
 
 
-def add_file(files: dict[str, str], name: str, content: str) -> None:
-    """Adds one file of the set, refusing a second file of the same name (one would silently win)."""
+def check_name(name: str) -> None:
+    """Refuses a name that is not one file inside the directory."""
     if "/" in name or name in ("", ".", ".."):
         raise ValueError("%r is not a file name inside the directory" % name)
+
+
+def add_file(files: dict[str, str], name: str, content: str) -> None:
+    """Adds one file of the set, refusing a second file of the same name (one would silently win)."""
+    check_name(name)
     if name in files:
         raise ValueError("two files of the set are both named %s" % name)
     files[name] = content
@@ -56,15 +61,12 @@ def content_diff(path: str, before: bytes | None, after: str) -> dict:
 
 
 def names_to_remove(names: list[str], wanted: dict[str, str]) -> list[str]:
-    """The files to remove, refusing a name outside the directory or one that is also wanted."""
-    checked: dict[str, str] = {}
+    """The files to remove, once each, refusing a name outside the directory or one that is also wanted."""
     for name in names:
-        if name in checked:
-            continue
-        add_file(checked, name, "")
+        check_name(name)
         if name in wanted:
             raise ValueError("%s is both given and to remove" % name)
-    return sorted(checked)
+    return sorted(set(names))
 
 
 def removal_diff(path: str) -> dict:

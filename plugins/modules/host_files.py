@@ -157,9 +157,9 @@ def main():
     if module.params["templates"] or module.params["sources"]:
         module.fail_json(msg="templates and sources are read on the controller by this module's action plugin; "
                              "run it as thalassa.dbaas.host_files in a task.")
-    if not os.path.isdir(dest_dir) and not module.params["files"]:
-        module.exit_json(changed=False, changed_files=[], diff=[])  # nothing to write, and nothing there to remove
     if not os.path.isdir(dest_dir):
+        if not module.params["files"]:
+            module.exit_json(changed=False, changed_files=[], diff=[])  # nothing to write, and nothing there to remove
         module.fail_json(msg="%s is not a directory on %s: create it before installing files into it. Nothing was changed."
                              % (dest_dir, os.uname()[1]))
     wanted = module.params["files"]
